@@ -1,0 +1,312 @@
+"""The canonical event model: one row per interaction, whatever network it came from.
+
+The columns, in the canonical CSV header order, are those of ``CANONICAL_COLUMNS``; three
+optional columns follow them (``tags``, ``lang``, ``value``) for what some sources carry and the
+scorer or topics can use. Accounts are their own record (:class:`Account`).
+
+Everything here is pure: no I/O, no store. Importers build :class:`Event` and :class:`Account`
+values; :func:`make_event` validates loose input (strings from a CSV, dicts from JSON) into them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+
+from sway.errors import SourceError
+
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "ACCOUNT_SCHEMA",
+    "ACTIONS",
+    "CANONICAL_COLUMNS",
+    "EVENT_COLUMNS",
+    "EVENT_SCHEMA",
+    "OPTIONAL_COLUMNS",
+    "REACTIONS",
+    "Account",
+    "Action",
+    "Event",
+    "accounts_to_arrow",
+    "events_to_arrow",
+    "make_event",
+    "parse_ts",
+]
+
+
+class Action(StrEnum):
+    """What an actor did."""
+
+    POST = "post"
+    REPLY = "reply"
+    COMMENT = "comment"
+    REPOST = "repost"
+    QUOTE = "quote"
+    MENTION = "mention"
+    LIKE = "like"
+    VOTE = "vote"
+    FOLLOW = "follow"
+    ENDORSE = "endorse"
+
+
+ACTIONS: frozenset[str] = frozenset(a.value for a in Action)
+#: Actions that are a reaction to someone else (everything but creating a post).
+REACTIONS: frozenset[str] = ACTIONS - {Action.POST.value}
+
+#: The canonical CSV header, in order (DESIGN.md).
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "network",
+    "event_id",
+    "ts",
+    "actor",
+    "action",
+    "target",
+    "content_id",
+    "parent_id",
+    "text",
+)
+#: Optional columns after the canonical ones: ``tags`` (``|``-separated in CSV, a list in JSON
+#: and Parquet), ``lang`` (BCP 47 language of ``text``), ``value`` (a number the action carries:
+#: a rating for signed trust edges, a count when a source only gives an aggregate of votes).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("tags", "lang", "value")
+EVENT_COLUMNS: tuple[str, ...] = CANONICAL_COLUMNS + OPTIONAL_COLUMNS
+
+EVENT_SCHEMA = pa.schema(
+    [
+        pa.field("network", pa.string(), nullable=False),
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("ts", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("actor", pa.string()),
+        pa.field("action", pa.string(), nullable=False),
+        pa.field("target", pa.string()),
+        pa.field("content_id", pa.string()),
+        pa.field("parent_id", pa.string()),
+        pa.field("text", pa.string()),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("lang", pa.string()),
+        pa.field("value", pa.float64()),
+    ]
+)
+
+
+class Event(NamedTuple):
+    """One interaction. Build it with :func:`make_event` from untrusted input."""
+
+    network: str
+    event_id: str
+    ts: datetime
+    actor: str | None
+    action: str
+    target: str | None = None
+    content_id: str | None = None
+    parent_id: str | None = None
+    text: str | None = None
+    tags: tuple[str, ...] | None = None
+    lang: str | None = None
+    value: float | None = None
+
+
+ACCOUNT_COLUMNS: tuple[str, ...] = (
+    "network",
+    "account_id",
+    "handle",
+    "display_name",
+    "created_at",
+    "followers",
+    "following",
+    "birth_date",
+    "is_minor",
+    "is_bot",
+    "reputation",
+)
+
+ACCOUNT_SCHEMA = pa.schema(
+    [
+        pa.field("network", pa.string(), nullable=False),
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("handle", pa.string()),
+        pa.field("display_name", pa.string()),
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+        pa.field("followers", pa.int64()),
+        pa.field("following", pa.int64()),
+        pa.field("birth_date", pa.date32()),
+        pa.field("is_minor", pa.bool_()),
+        pa.field("is_bot", pa.bool_()),
+        pa.field("reputation", pa.int64()),
+    ]
+)
+
+
+class Account(NamedTuple):
+    """What a source says about an account. ``None`` means "not known", never "zero"."""
+
+    network: str
+    account_id: str
+    handle: str | None = None
+    display_name: str | None = None
+    created_at: datetime | None = None
+    followers: int | None = None
+    following: int | None = None
+    birth_date: date | None = None
+    is_minor: bool | None = None
+    is_bot: bool | None = None
+    reputation: int | None = None
+
+
+_NETWORK_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+
+
+def parse_ts(value: Any, *, field: str = "ts") -> datetime:
+    """Parse an ISO 8601 instant (or a datetime, or Unix seconds) into an aware UTC datetime.
+
+    Naive values are taken as UTC. Raises ``ValueError`` with what was expected.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        dt = datetime.fromtimestamp(float(value), tz=UTC)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an ISO 8601 instant (expected e.g. 2024-05-01T12:00:00Z)"
+            ) from None
+    else:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 instant (expected e.g. 2024-05-01T12:00:00Z)"
+        )
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value != "" else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected a string, found {type(value).__name__} {value!r}")
+
+
+def _tags(value: Any) -> tuple[str, ...] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        items = [t.strip() for t in value.split("|")]
+    elif isinstance(value, list | tuple):
+        if not all(isinstance(t, str) for t in value):
+            raise ValueError(f"expected a list of strings, found {value!r}")
+        items = [t.strip() for t in value]
+    else:
+        raise ValueError(f"expected a list of strings or 'a|b|c', found {value!r}")
+    kept = tuple(t for t in items if t)
+    return kept or None
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, found {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"expected a number, found {value!r}") from None
+
+
+def make_event(
+    row: dict[str, Any],
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    record: int | str | None = None,
+) -> Event:
+    """Validate one loose row (CSV strings, JSON values) into an :class:`Event`.
+
+    Raises :class:`SourceError` naming the path, line or record and the field at fault.
+    """
+
+    def fail(field: str, message: str) -> SourceError:
+        return SourceError(message, path=path, line=line, record=record, field=field)
+
+    network = row.get("network")
+    if not isinstance(network, str) or not _NETWORK_RE.match(network):
+        raise fail(
+            "network", f"expected a lower-case network name such as 'twitter', found {network!r}"
+        )
+    try:
+        event_id = _text(row.get("event_id"))
+    except ValueError as exc:
+        raise fail("event_id", str(exc)) from None
+    if not event_id:
+        raise fail("event_id", "expected a non-empty id, found nothing")
+    try:
+        ts = parse_ts(row.get("ts"))
+    except ValueError as exc:
+        raise fail("ts", str(exc)) from None
+    action = row.get("action")
+    if not isinstance(action, str) or action not in ACTIONS:
+        raise fail("action", f"expected one of {', '.join(sorted(ACTIONS))}, found {action!r}")
+    values: dict[str, Any] = {}
+    for field in ("actor", "target", "content_id", "parent_id", "text", "lang"):
+        try:
+            values[field] = _text(row.get(field))
+        except ValueError as exc:
+            raise fail(field, str(exc)) from None
+    if action != Action.POST and values["target"] is None and values["content_id"] is None:
+        raise fail(
+            "target", f"expected the account (or post) a {action!r} acts upon, found nothing"
+        )
+    # Reactions may be anonymous (a vote whose voter is unknown); a post always has an author.
+    if action == Action.POST and values["actor"] is None:
+        raise fail("actor", "expected the author of the post, found nothing")
+    try:
+        tags = _tags(row.get("tags"))
+    except ValueError as exc:
+        raise fail("tags", str(exc)) from None
+    try:
+        value = _number(row.get("value"))
+    except ValueError as exc:
+        raise fail("value", str(exc)) from None
+    return Event(
+        network=network,
+        event_id=event_id,
+        ts=ts,
+        actor=values["actor"],
+        action=action,
+        target=values["target"],
+        content_id=values["content_id"],
+        parent_id=values["parent_id"],
+        text=values["text"],
+        tags=tags,
+        lang=values["lang"],
+        value=value,
+    )
+
+
+def events_to_arrow(events: list[Event]) -> pa.Table:
+    """Columnar form of a batch of events, in ``EVENT_SCHEMA``."""
+    columns = list(zip(*events, strict=True)) if events else [() for _ in EVENT_COLUMNS]
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, EVENT_SCHEMA, strict=True)],
+        schema=EVENT_SCHEMA,
+    )
+
+
+def accounts_to_arrow(accounts: list[Account]) -> pa.Table:
+    """Columnar form of a batch of accounts, in ``ACCOUNT_SCHEMA``."""
+    columns = list(zip(*accounts, strict=True)) if accounts else [() for _ in ACCOUNT_COLUMNS]
+    return pa.Table.from_arrays(
+        [pa.array(col, type=f.type) for col, f in zip(columns, ACCOUNT_SCHEMA, strict=True)],
+        schema=ACCOUNT_SCHEMA,
+    )

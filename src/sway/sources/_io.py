@@ -1,0 +1,82 @@
+"""Opening inputs: transparent ``.gz`` / ``.bz2`` / ``.xz``, peeking at content for sniffing."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, cast
+
+from sway.errors import SourceError
+
+__all__ = ["MAX_LINE_BYTES", "iter_lines", "open_binary", "open_text", "peek", "strip_compression"]
+
+#: A line longer than this is refused rather than read into memory (a guard against garbage).
+MAX_LINE_BYTES = 64 * 1024 * 1024
+
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+def strip_compression(path: Path) -> Path:
+    """``events.csv.gz`` → ``events.csv``: the name that tells the inner format."""
+    return path.with_suffix("") if path.suffix.lower() in _COMPRESSED else path
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading bytes, decompressing by extension."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".gz":
+            return cast(IO[bytes], gzip.open(path, "rb"))
+        if suffix == ".bz2":
+            return bz2.open(path, "rb")
+        if suffix == ".xz":
+            return lzma.open(path, "rb")
+        return path.open("rb")
+    except OSError as exc:
+        raise SourceError(f"cannot open: {exc.strerror or exc}", path=path) from None
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open ``path`` as UTF-8 text (a byte-order mark is skipped), decompressing by extension."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", newline="")
+
+
+def peek(path: Path, size: int = 4096) -> bytes:
+    """The first ``size`` bytes of the decompressed content, or ``b""`` if unreadable."""
+    if not path.is_file():
+        return b""
+    try:
+        with open_binary(path) as fh:
+            return fh.read(size)
+    except (OSError, EOFError, SourceError, lzma.LZMAError):
+        return b""
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line_number, line)`` for each line, 1-based, without the line ending.
+
+    Decompression faults become :class:`SourceError` naming the line reached.
+    """
+    number = 0
+    with open_binary(path) as fh:
+        try:
+            while True:
+                line = fh.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    return
+                number += 1
+                if len(line) > MAX_LINE_BYTES:
+                    raise SourceError(
+                        f"line longer than {MAX_LINE_BYTES} bytes; refusing to read it",
+                        path=path,
+                        line=number,
+                    )
+                yield number, line.rstrip(b"\r\n")
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise SourceError(
+                f"unreadable or truncated compressed data ({exc})", path=path, line=number + 1
+            ) from None

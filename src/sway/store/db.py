@@ -1,0 +1,142 @@
+"""The embedded DuckDB store: one file, numbered migrations, a schema version."""
+
+from __future__ import annotations
+
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import duckdb
+
+from sway.errors import StoreError
+
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
+
+DEFAULT_DB = "sway.duckdb"
+_MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def default_db_path() -> Path:
+    """``$SWAY_DB`` if set, else ``./sway.duckdb``."""
+    return Path(os.environ.get("SWAY_DB") or DEFAULT_DB)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """``(version, name, sql)`` for every bundled migration, in order."""
+    found = []
+    for entry in resources.files("sway.store.migrations").iterdir():
+        match = _MIGRATION_RE.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    versions = [v for v, _, _ in found]
+    if versions != list(range(1, len(versions) + 1)):
+        raise StoreError(f"migrations are not numbered 001, 002, ... without gaps: {versions}")
+    return found
+
+
+SCHEMA_VERSION = len(migrations())
+
+
+class Store:
+    """An open Sway store. Use as a context manager; :meth:`open` migrates it to the latest schema.
+
+    Parameters
+    ----------
+    path
+        The DuckDB file; created if missing (unless ``read_only``).
+    read_only
+        Open without taking the write lock, for readers running beside a writer.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no such store; run `sway ingest` first")
+        try:
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        self.con.execute("SET TimeZone = 'UTC'")
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
+        """Open (creating and migrating as needed) the store at ``path``."""
+        store = cls(path if path is not None else default_db_path(), read_only=read_only)
+        if read_only:
+            if store.schema_version() != SCHEMA_VERSION:
+                store.close()
+                raise StoreError(
+                    f"{store.path}: schema version {store.schema_version()} but this Sway needs "
+                    f"{SCHEMA_VERSION}; open it once for writing to migrate"
+                )
+        else:
+            store.migrate()
+        return store
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        )
+        if not exists:
+            return 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_version"))
+
+    def migrate(self) -> int:
+        """Apply every migration newer than the store's version, each in its own transaction."""
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: schema version {current} is newer than this Sway ({SCHEMA_VERSION}); "
+                "upgrade Sway"
+            )
+        for version, name, sql in migrations():
+            if version <= current:
+                continue
+            try:
+                self.con.execute("BEGIN TRANSACTION")
+                self.con.execute(sql)
+                self.con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:
+                self.con.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: migration {name} failed ({exc})") from None
+        return self.schema_version()
+
+    # -- small query helpers (every result is fully fetched: DuckDB wants results finished) --
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params or []).fetchall()
+
+    def dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        cur = self.con.execute(sql, params or [])
+        names = [d[0] for d in cur.description or []]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

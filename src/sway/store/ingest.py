@@ -1,0 +1,281 @@
+"""Atomic, idempotent, streaming ingest of one input into the store.
+
+One invocation is one DuckDB transaction: records stream into staging tables in batches,
+then new events (by ``(network, event_id)``) are appended and accounts merged, and the
+transaction commits. Any failure, or the process being killed, leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from sway.errors import SourceError, StoreError
+from sway.events import Account, Event, accounts_to_arrow, events_to_arrow
+from sway.sources import detect, get_source
+from sway.sources.base import Record, Rejected, Source
+from sway.store.db import Store
+
+__all__ = [
+    "BATCH_SIZE",
+    "IngestSummary",
+    "ingest_path",
+    "ingest_records",
+    "plan_folder",
+    "sha256_of",
+]
+
+BATCH_SIZE = 50_000
+
+_STAGING = """
+CREATE TEMP TABLE staging_events AS SELECT * EXCLUDE (ingest_id), 0::BIGINT AS seq
+    FROM events WITH NO DATA;
+CREATE TEMP TABLE staging_accounts AS SELECT * EXCLUDE (updated_at), 0::BIGINT AS seq
+    FROM accounts WITH NO DATA;
+"""
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one ingest did."""
+
+    source: str
+    format: str
+    read: int
+    new: int
+    duplicates: int
+    rejected: int
+    accounts: int
+
+    def line(self) -> str:
+        return (
+            f"{self.source}: {self.format}: {self.new:,} new, {self.duplicates:,} duplicate, "
+            f"{self.rejected:,} rejected events; {self.accounts:,} accounts"
+        )
+
+
+def sha256_of(path: Path) -> str:
+    """Content hash of a file, or of every file under a folder (sorted by relative path)."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if path.is_dir():
+            digest.update(str(file.relative_to(path)).encode())
+        with file.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_records(
+    store: Store,
+    records: Iterable[Record],
+    *,
+    source: str,
+    format: str,
+    sha256: str,
+    rejects: IO[str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> IngestSummary:
+    """Write ``records`` into ``store`` in one transaction.
+
+    A :class:`Rejected` record aborts the whole ingest (raising its error) unless ``rejects``
+    is given, in which case its reason and raw text are written there as a CSV-ish line and
+    the rest goes in. ``on_progress`` is called with the number of records read so far.
+    """
+    con = store.con
+    read = rejected = seq = staged = 0
+    events: list[Event] = []
+    accounts: list[Account] = []
+
+    def stage(table: str, batch: pa.Table) -> None:
+        # ``seq`` keeps input order, so the first copy of an event and the last word on an
+        # account win deterministically.
+        nonlocal staged
+        batch = batch.append_column(
+            "seq", pa.array(np.arange(staged, staged + batch.num_rows, dtype=np.int64))
+        )
+        staged += batch.num_rows
+        con.register("_batch", batch)
+        con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
+        con.unregister("_batch")
+
+    def flush() -> None:
+        if events:
+            stage("staging_events", events_to_arrow(events))
+            events.clear()
+        if accounts:
+            stage("staging_accounts", accounts_to_arrow(accounts))
+            accounts.clear()
+
+    try:
+        con.execute("BEGIN TRANSACTION")
+        con.execute(_STAGING)
+        for record in records:
+            seq += 1
+            if isinstance(record, Event):
+                read += 1
+                events.append(record)
+            elif isinstance(record, Account):
+                accounts.append(record)
+            elif isinstance(record, Rejected):
+                if rejects is None:
+                    raise record.error
+                rejected += 1
+                rejects.write(_reject_line(record))
+            if len(events) + len(accounts) >= BATCH_SIZE:
+                flush()
+            if on_progress is not None and seq % 10_000 == 0:
+                on_progress(seq)
+        flush()
+        if on_progress is not None:
+            on_progress(seq)
+        summary = _merge(
+            store, source=source, format=format, sha256=sha256, read=read, rejected=rejected
+        )
+        con.execute("DROP TABLE staging_events; DROP TABLE staging_accounts")
+        con.execute("COMMIT")
+        return summary
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(f"{source}: ingest failed, nothing was stored ({exc})") from None
+        raise
+
+
+def _reject_line(record: Rejected) -> str:
+    raw = (record.raw or "").replace("\n", "\\n")
+    return f"{record.error}\t{raw}\n"
+
+
+def _merge(
+    store: Store, *, source: str, format: str, sha256: str, read: int, rejected: int
+) -> IngestSummary:
+    con = store.con
+    ingest_id = int(store.scalar("SELECT nextval('ingest_seq')"))
+    # Keep the first copy of each (network, event_id) in this input and skip any already stored.
+    con.execute(
+        """
+        INSERT INTO events
+        SELECT s.* EXCLUDE (seq, rn), ? AS ingest_id FROM (
+            SELECT *, row_number() OVER (PARTITION BY network, event_id ORDER BY seq) AS rn
+            FROM staging_events
+        ) s
+        WHERE s.rn = 1 AND NOT EXISTS (
+            SELECT 1 FROM events e WHERE e.network = s.network AND e.event_id = s.event_id
+        )
+        """,
+        [ingest_id],
+    )
+    new = int(store.scalar("SELECT count(*) FROM events WHERE ingest_id = ?", [ingest_id]))
+    # Accounts: the newest non-empty value of each field wins, over what was stored.
+    fields = [
+        "handle",
+        "display_name",
+        "created_at",
+        "followers",
+        "following",
+        "birth_date",
+        "is_minor",
+        "is_bot",
+        "reputation",
+    ]
+    latest = ", ".join(f"arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields)
+    merged = ", ".join(f"{f} = coalesce(excluded.{f}, accounts.{f})" for f in fields)
+    con.execute(
+        f"""
+        INSERT INTO accounts
+        SELECT network, account_id, {", ".join(fields)}, now() AS updated_at
+        FROM (SELECT network, account_id, {latest} FROM staging_accounts
+              GROUP BY network, account_id)
+        ON CONFLICT (network, account_id) DO UPDATE SET {merged}, updated_at = now()
+        """
+    )
+    n_accounts = int(
+        store.scalar("SELECT count(DISTINCT (network, account_id)) FROM staging_accounts")
+    )
+    summary = IngestSummary(
+        source=source,
+        format=format,
+        read=read,
+        new=new,
+        duplicates=read - new,
+        rejected=rejected,
+        accounts=n_accounts,
+    )
+    con.execute(
+        "INSERT INTO ingests VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?)",
+        [ingest_id, source, format, sha256, summary.new, summary.duplicates, rejected, n_accounts],
+    )
+    return summary
+
+
+#: Files in a folder that are documentation, never data.
+_NOT_DATA = ("readme", "license", "licence", "copying", "notice", "sha256sums", ".")
+
+
+def plan_folder(path: Path, **options: str) -> list[tuple[Path, Source]]:
+    """The files under ``path`` that some importer recognises, each with its importer.
+
+    Documentation files are skipped; other unrecognised files are an error, so that nothing
+    is silently left out.
+    """
+    planned: list[tuple[Path, Source]] = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        if file.name.lower().startswith(_NOT_DATA):
+            continue
+        planned.append((file, detect(file, **options)))
+    return planned
+
+
+def ingest_path(
+    store: Store,
+    path: Path,
+    *,
+    format: str = "auto",
+    options: dict[str, str] | None = None,
+    rejects: IO[str] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    on_detect: Callable[[Path, Source], None] | None = None,
+) -> IngestSummary:
+    """Ingest one file or folder in one transaction.
+
+    ``format="auto"`` recognises the format from the content. A folder that one importer
+    reads as a whole (an archive export, a data dump) goes to it; any other folder is read
+    file by file, each file by the importer that recognises it.
+    """
+    if not path.exists():
+        raise SourceError("no such file or folder", path=path)
+    options = options or {}
+    if format != "auto":
+        plan = [(path, get_source(format, **options))]
+    elif path.is_dir():
+        try:
+            plan = [(path, detect(path, **options))]
+        except SourceError:
+            plan = plan_folder(path, **options)
+    else:
+        plan = [(path, detect(path, **options))]
+    if on_detect is not None:
+        for file, source in plan:
+            on_detect(file, source)
+    names = sorted({source.name for _, source in plan})
+    return ingest_records(
+        store,
+        itertools.chain.from_iterable(source.read(file) for file, source in plan),
+        source=str(path),
+        format="+".join(names) or "none",
+        sha256=sha256_of(path),
+        rejects=rejects,
+        on_progress=on_progress,
+    )
