@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -416,7 +416,10 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="sway")
 
 
-_: Callable[..., Any] = main
+
+
+# Commands defined in their own modules join the CLI here (after `cli` and its groups exist).
+from sway import cli_scoring  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])

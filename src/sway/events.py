@@ -4,6 +4,24 @@ The columns, in the canonical CSV header order, are those of ``CANONICAL_COLUMNS
 optional columns follow them (``tags``, ``lang``, ``value``) for what some sources carry and the
 scorer or topics can use. Accounts are their own record (:class:`Account`).
 
+How importers fill the columns (so that the same interaction read from two formats, an
+archive and an API dump, gets the same ``event_id`` and is stored once):
+
+- ``actor`` and ``target`` are the network's stable account ids where the source has them
+  (numeric user ids on X/Twitter, DIDs on Bluesky), else handles; handles and names go into
+  :class:`Account` records.
+- A created item (``post``, ``reply``, ``comment``, ``quote``, ``repost``) has
+  ``event_id`` = the network's id of the created item. ``content_id`` is that item too, except
+  for ``repost`` where it is the post reposted. ``parent_id`` is the post replied to, commented
+  on or quoted. A reply is one ``reply`` event (it also counts as its author's post); no
+  separate ``post`` event is emitted for it.
+- ``target`` is the account acted upon: the author of the post replied to, commented on,
+  quoted, reposted, liked or voted on; the mentioned or followed account.
+- Derived events have composite ids: ``like:{actor}:{content_id}``,
+  ``mention:{content_id}:{target}``, ``follow:{actor}:{target}``; votes use the source's vote
+  id when it has one. A reply does not also mention the account it replies to.
+- Self-reactions are emitted as they are; the scorer ignores them.
+
 Everything here is pure: no I/O, no store. Importers build :class:`Event` and :class:`Account`
 values; :func:`make_event` validates loose input (strings from a CSV, dicts from JSON) into them.
 """
