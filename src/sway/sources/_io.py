@@ -6,9 +6,10 @@ import bz2
 import gzip
 import io
 import lzma
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, Any, cast
 
 from sway.errors import SourceError
 
@@ -25,19 +26,46 @@ def strip_compression(path: Path) -> Path:
     return path.with_suffix("") if path.suffix.lower() in _COMPRESSED else path
 
 
+class _Guarded(io.RawIOBase):
+    """A decompressing stream whose faults surface as :class:`SourceError`, whatever the reader."""
+
+    def __init__(self, inner: IO[bytes], path: Path) -> None:
+        self._inner = inner
+        self._path = path
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._inner.read(len(buffer))
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+            raise SourceError(
+                f"unreadable or truncated compressed data ({exc})", path=self._path
+            ) from None
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def open_binary(path: Path) -> IO[bytes]:
     """Open ``path`` for reading bytes, decompressing by extension."""
     try:
         suffix = path.suffix.lower()
         if suffix == ".gz":
-            return cast(IO[bytes], gzip.open(path, "rb"))
-        if suffix == ".bz2":
-            return bz2.open(path, "rb")
-        if suffix == ".xz":
-            return lzma.open(path, "rb")
-        return path.open("rb")
+            inner = cast(IO[bytes], gzip.open(path, "rb"))  # noqa: SIM115 (closed by _Guarded)
+        elif suffix == ".bz2":
+            inner = bz2.open(path, "rb")  # noqa: SIM115
+        elif suffix == ".xz":
+            inner = lzma.open(path, "rb")  # noqa: SIM115
+        else:
+            return path.open("rb")
     except OSError as exc:
         raise SourceError(f"cannot open: {exc.strerror or exc}", path=path) from None
+    return io.BufferedReader(_Guarded(inner, path), buffer_size=1 << 16)
 
 
 def open_text(path: Path) -> IO[str]:
@@ -52,7 +80,7 @@ def peek(path: Path, size: int = 4096) -> bytes:
     try:
         with open_binary(path) as fh:
             return fh.read(size)
-    except (OSError, EOFError, SourceError, lzma.LZMAError):
+    except (OSError, EOFError, SourceError, lzma.LZMAError, zlib.error):
         return b""
 
 
@@ -76,7 +104,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                         line=number,
                     )
                 yield number, line.rstrip(b"\r\n")
-        except (OSError, EOFError, lzma.LZMAError) as exc:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise SourceError(
                 f"unreadable or truncated compressed data ({exc})", path=path, line=number + 1
             ) from None
