@@ -29,7 +29,7 @@ values; :func:`make_event` validates loose input (strings from a CSV, dicts from
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -178,32 +178,36 @@ class Account(NamedTuple):
 _NETWORK_RE = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 
 
+_ISO_HINT = "expected e.g. 2024-05-01T12:00:00Z"
+
+
 def parse_ts(value: Any, *, field: str = "ts") -> datetime:
     """Parse an ISO 8601 instant (or a datetime, or Unix seconds) into an aware UTC datetime.
 
     Naive values are taken as UTC. Raises ``ValueError`` with what was expected.
     """
-    if isinstance(value, datetime):
+    if isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO 8601 instant ({_ISO_HINT})") from None
+    elif isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        dt = datetime.fromtimestamp(float(value), tz=UTC)
-    elif isinstance(value, str) and value.strip():
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
         try:
-            dt = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO 8601 instant (expected e.g. 2024-05-01T12:00:00Z)"
-            ) from None
+            dt = datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"{value!r} is not a Unix time in range") from None
     else:
-        raise ValueError(
-            f"{value!r} is not an ISO 8601 instant (expected e.g. 2024-05-01T12:00:00Z)"
-        )
+        raise ValueError(f"{value!r} is not an ISO 8601 instant ({_ISO_HINT})")
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
+    if dt.utcoffset() == _ZERO:
+        return dt if dt.tzinfo is UTC else dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+_ZERO = timedelta(0)
 
 
 def _text(value: Any) -> str | None:
@@ -242,6 +246,68 @@ def _number(value: Any) -> float | None:
         raise ValueError(f"expected a number, found {value!r}") from None
 
 
+class _FieldError(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+
+
+#: Networks already validated: the regular expression runs once per name, not once per row.
+_VALID_NETWORKS: set[str] = set()
+
+
+def _field(row: dict[str, Any], field: str, convert: Any) -> Any:
+    try:
+        return convert(row.get(field))
+    except ValueError as exc:
+        raise _FieldError(field, str(exc)) from None
+
+
+def _build_event(row: dict[str, Any]) -> Event:
+    network = row.get("network")
+    if network not in _VALID_NETWORKS:
+        if not isinstance(network, str) or not _NETWORK_RE.match(network):
+            raise _FieldError(
+                "network",
+                f"expected a lower-case network name such as 'twitter', found {network!r}",
+            )
+        _VALID_NETWORKS.add(network)
+    event_id = _field(row, "event_id", _text)
+    if not event_id:
+        raise _FieldError("event_id", "expected a non-empty id, found nothing")
+    ts = _field(row, "ts", parse_ts)
+    action = row.get("action")
+    if action not in ACTIONS:
+        raise _FieldError(
+            "action", f"expected one of {', '.join(sorted(ACTIONS))}, found {action!r}"
+        )
+    actor = _field(row, "actor", _text)
+    target = _field(row, "target", _text)
+    content_id = _field(row, "content_id", _text)
+    if action == "post":
+        # Reactions may be anonymous (a vote whose voter is unknown); a post always has an author.
+        if actor is None:
+            raise _FieldError("actor", "expected the author of the post, found nothing")
+    elif target is None and content_id is None:
+        raise _FieldError(
+            "target", f"expected the account (or post) a {action!r} acts upon, found nothing"
+        )
+    return Event(
+        network,
+        event_id,
+        ts,
+        actor,
+        action,
+        target,
+        content_id,
+        _field(row, "parent_id", _text),
+        _field(row, "text", _text),
+        _field(row, "tags", _tags),
+        _field(row, "lang", _text),
+        _field(row, "value", _number),
+    )
+
+
 def make_event(
     row: dict[str, Any],
     *,
@@ -253,63 +319,12 @@ def make_event(
 
     Raises :class:`SourceError` naming the path, line or record and the field at fault.
     """
-
-    def fail(field: str, message: str) -> SourceError:
-        return SourceError(message, path=path, line=line, record=record, field=field)
-
-    network = row.get("network")
-    if not isinstance(network, str) or not _NETWORK_RE.match(network):
-        raise fail(
-            "network", f"expected a lower-case network name such as 'twitter', found {network!r}"
-        )
     try:
-        event_id = _text(row.get("event_id"))
-    except ValueError as exc:
-        raise fail("event_id", str(exc)) from None
-    if not event_id:
-        raise fail("event_id", "expected a non-empty id, found nothing")
-    try:
-        ts = parse_ts(row.get("ts"))
-    except ValueError as exc:
-        raise fail("ts", str(exc)) from None
-    action = row.get("action")
-    if not isinstance(action, str) or action not in ACTIONS:
-        raise fail("action", f"expected one of {', '.join(sorted(ACTIONS))}, found {action!r}")
-    values: dict[str, Any] = {}
-    for field in ("actor", "target", "content_id", "parent_id", "text", "lang"):
-        try:
-            values[field] = _text(row.get(field))
-        except ValueError as exc:
-            raise fail(field, str(exc)) from None
-    if action != Action.POST and values["target"] is None and values["content_id"] is None:
-        raise fail(
-            "target", f"expected the account (or post) a {action!r} acts upon, found nothing"
-        )
-    # Reactions may be anonymous (a vote whose voter is unknown); a post always has an author.
-    if action == Action.POST and values["actor"] is None:
-        raise fail("actor", "expected the author of the post, found nothing")
-    try:
-        tags = _tags(row.get("tags"))
-    except ValueError as exc:
-        raise fail("tags", str(exc)) from None
-    try:
-        value = _number(row.get("value"))
-    except ValueError as exc:
-        raise fail("value", str(exc)) from None
-    return Event(
-        network=network,
-        event_id=event_id,
-        ts=ts,
-        actor=values["actor"],
-        action=action,
-        target=values["target"],
-        content_id=values["content_id"],
-        parent_id=values["parent_id"],
-        text=values["text"],
-        tags=tags,
-        lang=values["lang"],
-        value=value,
-    )
+        return _build_event(row)
+    except _FieldError as exc:
+        raise SourceError(
+            exc.message, path=path, line=line, record=record, field=exc.field
+        ) from None
 
 
 def events_to_arrow(events: list[Event]) -> pa.Table:

@@ -62,6 +62,13 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
         self.con.execute("SET TimeZone = 'UTC'")
+        # Bounded memory: DuckDB spills to disk beyond this instead of growing with the input.
+        memory_limit = os.environ.get("SWAY_MEMORY_LIMIT", "2GB")
+        try:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
+            self.con.execute("SET preserve_insertion_order = false")
+        except duckdb.Error as exc:
+            raise StoreError(f"SWAY_MEMORY_LIMIT={memory_limit!r} is not a size ({exc})") from None
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:

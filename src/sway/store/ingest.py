@@ -36,10 +36,12 @@ __all__ = [
 
 BATCH_SIZE = 50_000
 
+# Staging tables live in the database file, not in memory, so a multi-GB input spills to disk;
+# they are created and dropped inside the ingest's transaction, so no one else ever sees them.
 _STAGING = """
-CREATE TEMP TABLE staging_events AS SELECT * EXCLUDE (ingest_id), 0::BIGINT AS seq
+CREATE TABLE staging_events AS SELECT * EXCLUDE (ingest_id), 0::BIGINT AS seq
     FROM events WITH NO DATA;
-CREATE TEMP TABLE staging_accounts AS SELECT * EXCLUDE (updated_at), 0::BIGINT AS seq
+CREATE TABLE staging_accounts AS SELECT * EXCLUDE (updated_at), 0::BIGINT AS seq
     FROM accounts WITH NO DATA;
 """
 
