@@ -44,8 +44,8 @@ _WRONG = st.one_of(
     st.floats(allow_nan=True),
     st.text(max_size=8),
     st.booleans(),
-    st.just([]),
-    st.just({}),
+    st.builds(list),
+    st.builds(dict),
     st.lists(st.integers(), max_size=2),
 )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +20,17 @@ from typing import IO
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sway.errors import SourceError, StoreError
-from sway.events import Account, Event, accounts_to_arrow, events_to_arrow
+from sway.events import (
+    ACCOUNT_SCHEMA,
+    EVENT_SCHEMA,
+    Account,
+    Event,
+    accounts_to_arrow,
+    events_to_arrow,
+)
 from sway.sources import detect, get_source
 from sway.sources.base import Record, Rejected, Source
 from sway.store.db import Store
@@ -35,15 +45,6 @@ __all__ = [
 ]
 
 BATCH_SIZE = 50_000
-
-# Staging tables live in the database file, not in memory, so a multi-GB input spills to disk;
-# they are created and dropped inside the ingest's transaction, so no one else ever sees them.
-_STAGING = """
-CREATE TABLE staging_events AS SELECT * EXCLUDE (ingest_id), 0::BIGINT AS seq
-    FROM events WITH NO DATA;
-CREATE TABLE staging_accounts AS SELECT * EXCLUDE (updated_at), 0::BIGINT AS seq
-    FROM accounts WITH NO DATA;
-"""
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class _Spool:
+    """Append-only Parquet spool file: records leave Python memory as soon as a batch fills."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema.append(pa.field("seq", pa.int64()))
+        self.writer = pq.ParquetWriter(path, self.schema)
+        self.rows = 0
+
+    def write(self, table: pa.Table, first_seq: int) -> None:
+        # ``seq`` keeps input order, so the first copy of an event and the last word on an
+        # account win deterministically.
+        seq = pa.array(np.arange(first_seq, first_seq + table.num_rows, dtype=np.int64))
+        self.writer.write_table(table.append_column("seq", seq))
+        self.rows += table.num_rows
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 def ingest_records(
     store: Store,
     records: Iterable[Record],
@@ -90,69 +111,62 @@ def ingest_records(
 ) -> IngestSummary:
     """Write ``records`` into ``store`` in one transaction.
 
-    A :class:`Rejected` record aborts the whole ingest (raising its error) unless ``rejects``
-    is given, in which case its reason and raw text are written there as a CSV-ish line and
-    the rest goes in. ``on_progress`` is called with the number of records read so far.
+    Records are first spooled to Parquet files next to the store (constant memory however
+    large the input), then merged into the store by one transaction: new events appended,
+    accounts merged, the ingest logged. A :class:`Rejected` record aborts the whole ingest
+    (raising its error) unless ``rejects`` is given, in which case its reason and raw text go
+    there and the rest goes in. ``on_progress`` is called with the number of records read.
     """
-    con = store.con
-    read = rejected = seq = staged = 0
+    read = rejected = seq = 0
     events: list[Event] = []
     accounts: list[Account] = []
-
-    def stage(table: str, batch: pa.Table) -> None:
-        # ``seq`` keeps input order, so the first copy of an event and the last word on an
-        # account win deterministically.
-        nonlocal staged
-        batch = batch.append_column(
-            "seq", pa.array(np.arange(staged, staged + batch.num_rows, dtype=np.int64))
-        )
-        staged += batch.num_rows
-        con.register("_batch", batch)
-        con.execute(f"INSERT INTO {table} SELECT * FROM _batch")
-        con.unregister("_batch")
-
-    def flush() -> None:
-        if events:
-            stage("staging_events", events_to_arrow(events))
-            events.clear()
-        if accounts:
-            stage("staging_accounts", accounts_to_arrow(accounts))
-            accounts.clear()
-
+    spool_dir = Path(tempfile.mkdtemp(prefix=f".{store.path.name}.ingest-", dir=store.path.parent))
+    event_spool = _Spool(spool_dir / "events.parquet", EVENT_SCHEMA)
+    account_spool = _Spool(spool_dir / "accounts.parquet", ACCOUNT_SCHEMA)
     try:
-        con.execute("BEGIN TRANSACTION")
-        con.execute(_STAGING)
         for record in records:
             seq += 1
             if isinstance(record, Event):
                 read += 1
                 events.append(record)
+                if len(events) >= BATCH_SIZE:
+                    event_spool.write(events_to_arrow(events), seq - len(events))
+                    events.clear()
             elif isinstance(record, Account):
                 accounts.append(record)
+                if len(accounts) >= BATCH_SIZE:
+                    account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
+                    accounts.clear()
             elif isinstance(record, Rejected):
                 if rejects is None:
                     raise record.error
                 rejected += 1
                 rejects.write(_reject_line(record))
-            if len(events) + len(accounts) >= BATCH_SIZE:
-                flush()
             if on_progress is not None and seq % 10_000 == 0:
                 on_progress(seq)
-        flush()
+        if events:
+            event_spool.write(events_to_arrow(events), seq - len(events))
+        if accounts:
+            account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
+        event_spool.close()
+        account_spool.close()
         if on_progress is not None:
             on_progress(seq)
-        summary = _merge(
-            store, source=source, format=format, sha256=sha256, read=read, rejected=rejected
+        return _merge(
+            store,
+            events=event_spool.path,
+            accounts=account_spool.path,
+            source=source,
+            format=format,
+            sha256=sha256,
+            read=read,
+            rejected=rejected,
         )
-        con.execute("DROP TABLE staging_events; DROP TABLE staging_accounts")
-        con.execute("COMMIT")
-        return summary
-    except BaseException as exc:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        if isinstance(exc, duckdb.Error):
-            raise StoreError(f"{source}: ingest failed, nothing was stored ({exc})") from None
-        raise
+    finally:
+        for spool in (event_spool, account_spool):
+            with contextlib.suppress(Exception):
+                spool.close()
+        shutil.rmtree(spool_dir, ignore_errors=True)
 
 
 def _reject_line(record: Rejected) -> str:
@@ -161,26 +175,17 @@ def _reject_line(record: Rejected) -> str:
 
 
 def _merge(
-    store: Store, *, source: str, format: str, sha256: str, read: int, rejected: int
+    store: Store,
+    *,
+    events: Path,
+    accounts: Path,
+    source: str,
+    format: str,
+    sha256: str,
+    read: int,
+    rejected: int,
 ) -> IngestSummary:
     con = store.con
-    ingest_id = int(store.scalar("SELECT nextval('ingest_seq')"))
-    # Keep the first copy of each (network, event_id) in this input and skip any already stored.
-    con.execute(
-        """
-        INSERT INTO events
-        SELECT s.* EXCLUDE (seq, rn), ? AS ingest_id FROM (
-            SELECT *, row_number() OVER (PARTITION BY network, event_id ORDER BY seq) AS rn
-            FROM staging_events
-        ) s
-        WHERE s.rn = 1 AND NOT EXISTS (
-            SELECT 1 FROM events e WHERE e.network = s.network AND e.event_id = s.event_id
-        )
-        """,
-        [ingest_id],
-    )
-    new = int(store.scalar("SELECT count(*) FROM events WHERE ingest_id = ?", [ingest_id]))
-    # Accounts: the newest non-empty value of each field wins, over what was stored.
     fields = [
         "handle",
         "display_name",
@@ -194,36 +199,67 @@ def _merge(
     ]
     latest = ", ".join(f"arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields)
     merged = ", ".join(f"{f} = coalesce(excluded.{f}, accounts.{f})" for f in fields)
-    con.execute(
-        f"""
-        INSERT INTO accounts
-        SELECT network, account_id, {", ".join(fields)}, now() AS updated_at
-        FROM (SELECT network, account_id, {latest} FROM staging_accounts
-              GROUP BY network, account_id)
-        ON CONFLICT (network, account_id) DO UPDATE SET {merged}, updated_at = now()
-        """
-    )
-    n_accounts = int(
-        store.scalar("SELECT count(DISTINCT (network, account_id)) FROM staging_accounts")
-    )
-    summary = IngestSummary(
-        source=source,
-        format=format,
-        read=read,
-        new=new,
-        duplicates=read - new,
-        rejected=rejected,
-        accounts=n_accounts,
-    )
-    con.execute(
-        "INSERT INTO ingests VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?)",
-        [ingest_id, source, format, sha256, summary.new, summary.duplicates, rejected, n_accounts],
-    )
-    return summary
+    try:
+        con.execute("BEGIN TRANSACTION")
+        ingest_id = int(store.scalar("SELECT nextval('ingest_seq')"))
+        # Keep the first copy of each (network, event_id) in this input; skip any already stored.
+        con.execute(
+            """
+            INSERT INTO events
+            SELECT s.* EXCLUDE (seq, rn), $ingest_id AS ingest_id FROM (
+                SELECT *, row_number() OVER (PARTITION BY network, event_id ORDER BY seq) AS rn
+                FROM read_parquet($events)
+            ) s
+            WHERE s.rn = 1 AND NOT EXISTS (
+                SELECT 1 FROM events e WHERE e.network = s.network AND e.event_id = s.event_id
+            )
+            """,
+            {"ingest_id": ingest_id, "events": str(events)},
+        )
+        new = int(store.scalar("SELECT count(*) FROM events WHERE ingest_id = ?", [ingest_id]))
+        # Accounts: the newest non-empty value of each field wins, over what was stored.
+        con.execute(
+            f"""
+            INSERT INTO accounts
+            SELECT network, account_id, {", ".join(fields)}, now() AS updated_at
+            FROM (SELECT network, account_id, {latest} FROM read_parquet($accounts)
+                  GROUP BY network, account_id)
+            ON CONFLICT (network, account_id) DO UPDATE SET {merged}, updated_at = now()
+            """,
+            {"accounts": str(accounts)},
+        )
+        n_accounts = int(
+            store.scalar(
+                "SELECT count(DISTINCT (network, account_id)) FROM read_parquet(?)",
+                [str(accounts)],
+            )
+        )
+        summary = IngestSummary(
+            source=source,
+            format=format,
+            read=read,
+            new=new,
+            duplicates=read - new,
+            rejected=rejected,
+            accounts=n_accounts,
+        )
+        con.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?)",
+            [ingest_id, source, format, sha256, new, summary.duplicates, rejected, n_accounts],
+        )
+        con.execute("COMMIT")
+        return summary
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(f"{source}: ingest failed, nothing was stored ({exc})") from None
+        raise
 
 
 #: Files in a folder that are documentation, never data.
-_NOT_DATA = ("readme", "license", "licence", "copying", "notice", "sha256sums", ".")
+_NOT_DATA = ("readme", "license", "licence", "copying", "notice", "note", "sha256sums", ".")
+_DOC_SUFFIXES = (".md", ".rst")
 
 
 def plan_folder(path: Path, **options: str) -> list[tuple[Path, Source]]:
@@ -234,7 +270,7 @@ def plan_folder(path: Path, **options: str) -> list[tuple[Path, Source]]:
     """
     planned: list[tuple[Path, Source]] = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        if file.name.lower().startswith(_NOT_DATA):
+        if file.name.lower().startswith(_NOT_DATA) or file.suffix.lower() in _DOC_SUFFIXES:
             continue
         planned.append((file, detect(file, **options)))
     return planned
