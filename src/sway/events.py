@@ -18,8 +18,13 @@ archive and an API dump, gets the same ``event_id`` and is stored once):
 - ``target`` is the account acted upon: the author of the post replied to, commented on,
   quoted, reposted, liked or voted on; the mentioned or followed account.
 - Derived events have composite ids: ``like:{actor}:{content_id}``,
-  ``mention:{content_id}:{target}``, ``follow:{actor}:{target}``; votes use the source's vote
-  id when it has one. A reply does not also mention the account it replies to.
+  ``mention:{content_id}:{target}``, ``follow:{actor}:{target}``, and
+  ``repost:{actor}:{content_id}`` where a source lists who reposted without the repost's own
+  id; votes use the source's vote id when it has one. A reply does not also mention the
+  account it replies to.
+- Where a source does not say when a like or follow happened, ``ts`` is the earliest moment
+  it could have happened (the liked post's creation) or when the data was observed; each
+  format's page in ``docs/formats.md`` says which.
 - Self-reactions are emitted as they are; the scorer ignores them.
 
 Everything here is pure: no I/O, no store. Importers build :class:`Event` and :class:`Account`
