@@ -14,7 +14,7 @@ Ids are Reddit fullnames (``t3_2gmzqe``, ``t1_cklhv0f``); accounts are usernames
 submission is a ``post``; a comment on a submission is a ``comment`` and a reply to a comment
 a ``reply``, with the target (the parent's author) resolved through the parent seen earlier in
 the input. Individual votes are not public: each thing's net ``score`` becomes one anonymous
-``vote`` event ``vote:{fullname}`` with ``value`` = score. See ``docs/formats/reddit.md``.
+``vote`` event ``vote:{fullname}`` with ``value`` = score. See ``docs/formats.md``.
 """
 
 from __future__ import annotations

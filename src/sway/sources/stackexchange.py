@@ -20,7 +20,7 @@ Reading is streaming (``lxml.etree.iterparse`` with element clearing). Comments 
 name only the post they are about, so the owner, question and tags of every post are kept in
 a compact index (a few bytes per post id, in NumPy arrays) built by a first pass over
 ``Posts.xml``. A ``.7z`` archive is extracted to a temporary folder first; ``.zip`` members are
-read in place. See ``docs/formats/stackexchange.md``.
+read in place. See ``docs/formats.md``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ Ids are prefixed with the blog's host (and path, for a blog in a sub-folder) fro
 
 Drafts, scheduled and private posts, attachments, menu items and unapproved comments are left
 out. Parsing streams with ``lxml.etree.iterparse``; each ``<item>`` is dropped once read. See
-``docs/formats/wordpress.md``.
+``docs/formats.md``.
 """
 
 from __future__ import annotations
