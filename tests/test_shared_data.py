@@ -1,0 +1,56 @@
+"""Every social sample in ../shared/data loads with --format auto, with the expected counts.
+
+The shared data sits beside the checkout in development and CI, not on a user's machine, so
+this module skips itself where it is absent. Twitter15/16 (~1M edges, about a minute) is left
+to `benchmarks/bench_importers.py`; its importer is tested on a fixture subset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import SHARED_DATA
+from sway.cli import cli
+
+pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data not present")
+
+# folder -> (format chosen, new events, duplicates, rejected, accounts)
+EXPECTED = {
+    "bluesky-car": ("bluesky", 268, 60, 0, 6),
+    "bluesky-xrpc": ("bluesky", 301, 219, 0, 166),
+    "email-temporal": ("snap", 83_083, 0, 0, 0),
+    "mastodon-api": ("mastodon", 33, 54, 0, 3),
+    "mastodon-outbox": ("mastodon", 84, 0, 0, 13),
+    "reddit-api": ("reddit", 1_162, 1_306, 0, 425),
+    "snap-bitcoinotc": ("snap", 35_592, 0, 0, 0),
+    "snap-collegemsg": ("snap", 59_835, 0, 0, 0),
+    "stackexchange-conlang-meta": ("stackexchange", 1_503, 0, 0, 272),
+    "stackexchange-french-meta": ("stackexchange", 6_331, 0, 0, 1_703),
+    "twitter-api-tweepy": ("twitter-v2", 458, 16, 0, 324),
+    "twitter-api-v2-twarc": ("twitter-v2", 1_408, 24, 1, 1_244),
+    "twitter-archive": ("twitter-archive", 90, 0, 0, 13),
+    "wordpress-wxr": ("wordpress", 119, 8, 0, 20),
+    "youtube-api": ("youtube", 54, 18, 0, 45),
+}
+
+
+def test_every_social_folder_is_listed() -> None:
+    folders = {p.name for p in SHARED_DATA.iterdir() if p.is_dir()}
+    assert folders - set(EXPECTED) == {"klout-topics", "twitter15-16"}
+
+
+@pytest.mark.parametrize("folder", sorted(EXPECTED))
+def test_auto_ingest(tmp_path: Path, folder: str) -> None:
+    fmt, new, duplicates, rejected, accounts = EXPECTED[folder]
+    args = ["--db", str(tmp_path / "s.duckdb"), "ingest", str(SHARED_DATA / folder)]
+    if rejected:  # the twarc sample has a deliberately broken line 8
+        args[3:3] = ["--skip-bad", str(tmp_path / "rejects.tsv")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == (
+        f"{SHARED_DATA / folder}: {fmt}: {new:,} new, {duplicates:,} duplicate, "
+        f"{rejected:,} rejected events; {accounts:,} accounts"
+    )
