@@ -19,7 +19,7 @@ from pathlib import Path
 
 CASES = [
     ("twitter-archive", "twitter-archive"),
-    ("twitter-v2", "twitter-api-v2-twarc/two_streaming_outputs.jsonl"),
+    ("twitter-v2", "twitter-api-v2-twarc/entities_test.jsonl"),
     ("twitter-v2", "twitter-api-tweepy"),
     ("mastodon", "mastodon-outbox"),
     ("mastodon", "mastodon-api"),
