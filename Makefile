@@ -19,6 +19,8 @@ demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB).wal
 	$(BIN)/sway --db $(DEMO_DB) ingest $(DEMO_DATA)
 	$(BIN)/sway --db $(DEMO_DB) stats
+	$(BIN)/sway --db $(DEMO_DB) score --window 3y
+	$(BIN)/sway --db $(DEMO_DB) top --limit 20
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -26,7 +26,9 @@ from sway.store import Store, default_db_path
 __all__ = ["main"]
 
 err_console = Console(stderr=True)
-out_console = Console(soft_wrap=True)
+# Tables of ids, names and intervals need room: in a pipe (make demo, CI logs), where Rich
+# would assume 80 columns, use 120.
+out_console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 
 
 class SwayCommandError(click.ClickException):
@@ -416,10 +418,9 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="sway")
 
 
-
-
 # Commands defined in their own modules join the CLI here (after `cli` and its groups exist).
 from sway import cli_scoring  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])
+from sway import cli_evaluate  # noqa: E402, F401

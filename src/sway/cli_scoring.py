@@ -4,3 +4,621 @@ Imported by :mod:`sway.cli` after its groups exist, so that these commands can j
 """
 
 from __future__ import annotations
+
+import csv
+import gzip
+import json
+import re
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+import orjson
+import pyarrow as pa
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sway.cli import cli, err_console, export, fail, open_store, out_console
+from sway.errors import ConfigError
+from sway.events import parse_ts
+
+__all__ = ["parse_window"]
+
+_WINDOW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([hdwy]?)\s*$", re.I)
+_UNIT_DAYS = {"h": 1 / 24, "d": 1.0, "w": 7.0, "y": 365.0, "": 1.0}
+
+
+def parse_window(text: str) -> float:
+    """``90d``, ``12w``, ``36h``, ``2y`` (365 days each) or a number of days -> days."""
+    match = _WINDOW_RE.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"expected a window such as 90d, 12w, 36h or 2y, found {text!r}")
+    return float(match.group(1)) * _UNIT_DAYS[match.group(2).lower()]
+
+
+def _window_label(days: float) -> str:
+    return f"{days:g}d" if days >= 1 else f"{days * 24:g}h"
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:+.{digits}f}"
+
+
+# -- score --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    metavar="ISO8601",
+    help="End of the window (exclusive), e.g. 2024-05-01T00:00:00Z.  [default: just after the "
+    "newest event]",
+)
+@click.option(
+    "--window",
+    default="90d",
+    show_default=True,
+    help="How far back to look: days (90d), weeks (12w), hours (36h) or years (2y).",
+)
+@click.option(
+    "--engine",
+    default="duckdb",
+    show_default=True,
+    help="Execution engine (see sway.engines).",
+)
+@click.option(
+    "--param",
+    "-p",
+    "param_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a score parameter, e.g. -p half_life_days=14 (a different series).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
+@click.pass_context
+def score(
+    ctx: click.Context,
+    as_of: str | None,
+    window: str,
+    engine: str,
+    param_pairs: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Score every account and person: reach, amplification, network impact, 1-100.
+
+    A run is immutable and identified by the algorithm version, parameters, window, as-of time
+    and data; scoring the same data again reuses the published run and writes nothing.
+
+    \b
+    Examples:
+      sway score                                   # window of 90 days up to the newest event
+      sway score --as-of 2024-05-01T00:00:00Z --window 30d
+      sway score -p half_life_days=14
+    """
+    from sway.engines import open_engine
+    from sway.scoring.scorer import InfluenceScorer
+    from sway.store.runs import run_exists, save_run
+
+    params: dict[str, Any] = {"window_days": parse_window(window)}
+    for pair in param_pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ConfigError(f"expected --param NAME=VALUE, found {pair!r}")
+        try:
+            params[name.strip()] = float(value) if "." in value or "e" in value else int(value)
+        except ValueError:
+            raise ConfigError(f"--param {name}: expected a number, found {value!r}") from None
+    when = None
+    if as_of is not None:
+        try:
+            when = parse_ts(as_of, field="--as-of")
+        except ValueError as exc:
+            raise ConfigError(f"--as-of: {exc}") from None
+    scorer = InfluenceScorer(**params)
+    started = time.perf_counter()
+    with open_store(ctx) as store:
+        eng = open_engine(engine, store)
+        try:
+            plan = scorer.plan(eng, as_of=when)
+            if run_exists(store, plan.run_id):
+                if not quiet:
+                    click.echo(
+                        f"run {plan.run_id} is already published (same version, parameters, "
+                        f"window, as-of and data): nothing written"
+                    )
+                return
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("scoring: {task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total} steps"),
+                TimeElapsedColumn(),
+                console=err_console,
+                disable=quiet or not err_console.is_terminal,
+                transient=True,
+            ) as bar:
+                task = bar.add_task("starting", total=None)
+
+                def step(name: str, done: int, total: int) -> None:
+                    bar.update(task, description=name, completed=done, total=total)
+
+                scorer.fit(eng, plan=plan, on_step=step)
+        finally:
+            eng.close()
+        written = save_run(store, scorer, engine=eng.name)
+    if quiet:
+        return
+    s = scorer.summary_
+    verb = "published" if written else "already published"
+    click.echo(
+        f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
+        f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
+        f"{_iso(plan.as_of)}; skipped {s['unknown_targets']:,} reactions without a known "
+        f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
+        f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
+    )
+
+
+# -- runs ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """List published score runs, newest as-of first.
+
+    \b
+    Example:
+      sway runs --limit 5
+    """
+    from sway.store.runs import list_runs
+
+    with open_store(ctx, read_only=True) as store:
+        found = list_runs(store, limit=limit)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in found], indent=2, default=str))
+        return
+    table = Table("run", "series", "as of", "window", "events", "accounts", "people", "engine")
+    for r in found:
+        table.add_row(
+            r.run_id,
+            r.series,
+            _iso(r.as_of),
+            _window_label(r.window_days),
+            f"{r.events_used:,}",
+            f"{r.summary.get('accounts', 0):,}",
+            f"{r.summary.get('people', 0):,}",
+            r.engine,
+        )
+    out_console.print(table)
+
+
+# -- show ---------------------------------------------------------------------------------
+
+
+def _one_subject(account: str | None, person: str | None) -> None:
+    if (account is None) == (person is None):
+        fail("give NETWORK:ACCOUNT or --person ID (one of them)")
+
+
+@cli.command()
+@click.argument("account", required=False, metavar="NETWORK:ACCOUNT")
+@click.option("--person", default=None, help="Show a person (linked accounts) instead.")
+@click.option("--run", "run_id", default=None, help="A run id (or prefix).  [default: latest]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show(
+    ctx: click.Context, account: str | None, person: str | None, run_id: str | None, as_json: bool
+) -> None:
+    """Score, sub-scores, day/week/month change and history of an account or a person.
+
+    \b
+    Examples:
+      sway show stackexchange:17
+      sway show --person ada --run 1.0-3f2a
+    """
+    from sway.store.people import parse_account_ref
+    from sway.store.runs import (
+        account_history,
+        account_result,
+        changes,
+        get_run,
+        person_history,
+        person_result,
+    )
+
+    _one_subject(account, person)
+    with open_store(ctx, read_only=True) as store:
+        run = get_run(store, run_id)
+        if account is not None:
+            ref = parse_account_ref(account)
+            row = account_result(store, run.run_id, ref.network, ref.account_id)
+            subject = str(ref)
+            history = account_history(store, ref.network, ref.account_id, series=run.series)
+        else:
+            assert person is not None
+            row = person_result(store, run.run_id, person)
+            subject = f"person {person}"
+            history = person_history(store, person, series=run.series)
+    if row is None:
+        fail(
+            f"{subject} was not scored in run {run.run_id} (no activity in its "
+            f"{_window_label(run.window_days)} window up to {_iso(run.as_of)})"
+        )
+    delta = changes(history, run.as_of)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "subject": subject,
+                    "run": run.run_id,
+                    "as_of": _iso(run.as_of),
+                    **{k: row[k] for k in ("score", "reach", "amplification", "network_impact")},
+                    "change": delta,
+                    "history": [{**h, "as_of": _iso(h["as_of"])} for h in history],
+                },
+                indent=2,
+            )
+        )
+        return
+    handle = f" (@{row['handle']})" if row.get("handle") else ""
+    out_console.print(
+        f"[bold]{subject}[/bold]{handle}: score [bold]{row['score']:.1f}[/bold] "
+        f"in run {run.run_id} as of {_iso(run.as_of)}"
+    )
+    out_console.print(
+        f"  reach {row['reach']:.3g} · amplification {row['amplification']:.3g} · "
+        f"network impact {row['network_impact']:.3g}"
+    )
+    out_console.print("  change: " + " · ".join(f"{k} {_fmt(v)}" for k, v in delta.items()))
+    table = Table(
+        "as of",
+        "score",
+        "reach",
+        "amplification",
+        "network impact",
+        "run",
+        title=f"history (series {run.series})",
+    )
+    for h in history[-30:]:
+        table.add_row(
+            _iso(h["as_of"]),
+            f"{h['score']:.1f}",
+            f"{h['reach']:.3g}",
+            f"{h['amplification']:.3g}",
+            f"{h['network_impact']:.3g}",
+            h["run_id"],
+        )
+    out_console.print(table)
+
+
+# -- explain ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("account", required=False, metavar="NETWORK:ACCOUNT")
+@click.option("--person", default=None, help="Explain a person (linked accounts) instead.")
+@click.option("--run", "run_id", default=None, help="A run id (or prefix).  [default: latest]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def explain(
+    ctx: click.Context, account: str | None, person: str | None, run_id: str | None, as_json: bool
+) -> None:
+    """Why a score is what it is: factor contributions (adding up to the score), top reactors
+    and posts, per-network breakdown, what was discounted, and what would raise it.
+
+    \b
+    Examples:
+      sway explain stackexchange:17
+      sway explain --person ada --json
+    """
+    from sway.scoring.explain import explain_account, explain_person
+    from sway.store.people import parse_account_ref
+    from sway.store.runs import (
+        account_result,
+        get_run,
+        person_accounts_in_run,
+        person_network_results,
+        person_result,
+        reference_curve_of,
+        top_posts,
+        top_reactors,
+    )
+
+    _one_subject(account, person)
+    with open_store(ctx, read_only=True) as store:
+        run = get_run(store, run_id)
+        curve = reference_curve_of(store, run)
+        if account is not None:
+            ref = parse_account_ref(account)
+            row = account_result(store, run.run_id, ref.network, ref.account_id)
+            if row is None:
+                fail(f"{ref} was not scored in run {run.run_id} (no activity in its window)")
+            result = explain_account(
+                row,
+                run_id=run.run_id,
+                params=run.params,
+                curve=curve,
+                top_reactors=top_reactors(store, run.run_id, ref.network, ref.account_id),
+                top_posts=top_posts(store, run.run_id, ref.network, ref.account_id),
+            )
+        else:
+            assert person is not None
+            prow = person_result(store, run.run_id, person)
+            if prow is None:
+                fail(f"person {person} was not scored in run {run.run_id}")
+            rows = [
+                r
+                for n, a in person_accounts_in_run(store, run.run_id, person)
+                if (r := account_result(store, run.run_id, n, a)) is not None
+            ]
+            result = explain_person(
+                {"person_id": person, **prow},
+                rows,
+                run_id=run.run_id,
+                params=run.params,
+                curve=curve,
+                networks=person_network_results(store, run.run_id, person),
+            )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        return
+    _print_explanation(result)
+
+
+def _print_explanation(result: Any) -> None:
+    terms = " + ".join(f"{c.points:.1f} {c.factor.replace('_', ' ')}" for c in result.contributions)
+    out_console.print(
+        f"[bold]{result.subject}[/bold]: score [bold]{result.score:.1f}[/bold] = "
+        f"{result.base:g} (floor) + {terms}   [dim](run {result.run_id})[/dim]"
+    )
+    table = Table("factor", "sub-score", "part of raw", "points")
+    for c in result.contributions:
+        table.add_row(
+            c.factor.replace("_", " "), f"{c.value:.4g}", f"{c.part:.4g}", f"{c.points:.2f}"
+        )
+    out_console.print(table)
+    if len(result.networks) > 1 or result.accounts:
+        t = Table("network", "score there", "points here", title="per network")
+        for n in result.networks:
+            t.add_row(n.name, f"{n.score:.1f}", f"{n.points:.2f}")
+        out_console.print(t)
+        t = Table("account", "own score", "points here", title="per account")
+        for a in result.accounts:
+            t.add_row(a.name, f"{a.score:.1f}", f"{a.points:.2f}")
+        out_console.print(t)
+    if result.top_reactors:
+        t = Table("reactor", "reactions", "selectivity", "reach added", title="top reactors")
+        for r in result.top_reactors:
+            t.add_row(
+                str(r["reactor"]),
+                f"{r['reactions']:,}",
+                f"{r['selectivity']:.2f}",
+                f"{r['contribution']:.3g}",
+            )
+        out_console.print(t)
+    if result.top_posts:
+        t = Table("post", "reactions", "reactors", "amplification added", title="top posts")
+        for r in result.top_posts:
+            t.add_row(
+                str(r["post_id"]),
+                f"{r['reactions']:,}",
+                f"{r['reactors']:,}",
+                f"{r['contribution']:.3g}",
+            )
+        out_console.print(t)
+    for title, items in (
+        ("Discounted", result.discounts),
+        ("Notes", result.notes),
+        ("What would raise it", result.suggestions),
+    ):
+        if items:
+            out_console.print(f"[bold]{title}[/bold]")
+            for item in items:
+                out_console.print(f"  - {item}")
+
+
+# -- top ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--network", "-n", default=None, help="Only accounts of this network.")
+@click.option("--people", is_flag=True, help="Rank people (linked accounts) instead.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--run", "run_id", default=None, help="A run id (or prefix).  [default: latest]")
+@click.pass_context
+def top(
+    ctx: click.Context, network: str | None, people: bool, limit: int, run_id: str | None
+) -> None:
+    """The highest scores of a run, with their sub-scores.
+
+    \b
+    Examples:
+      sway top --limit 20
+      sway top --network stackexchange --limit 5
+      sway top --people
+    """
+    from sway.store.runs import get_run, top_accounts, top_people
+
+    with open_store(ctx, read_only=True) as store:
+        run = get_run(store, run_id)
+        if people:
+            if network is not None:
+                fail("--network ranks accounts; drop it with --people")
+            rows = top_people(store, run.run_id, limit=limit)
+        else:
+            rows = top_accounts(store, run.run_id, network=network, limit=limit)
+    title = f"run {run.run_id} as of {_iso(run.as_of)}"
+    first = ("person", "accounts") if people else ("account", "name")
+    table = Table("#", *first, "score", "reach", "amplification", "network impact", title=title)
+    for i, r in enumerate(rows, 1):
+        name = (
+            (r["person_id"], f"{r['accounts']}")
+            if people
+            else (
+                f"{r['network']}:{r['account_id']}",
+                r.get("handle") or r.get("display_name") or "",
+            )
+        )
+        table.add_row(
+            str(i),
+            *name,
+            f"{r['score']:.1f}",
+            f"{r['reach']:.3g}",
+            f"{r['amplification']:.3g}",
+            f"{r['network_impact']:.3g}",
+        )
+    out_console.print(table)
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+def _kind(output: Path, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    name = output.name.lower().removesuffix(".gz")
+    for suffix, kind in (
+        (".csv", "csv"),
+        (".jsonl", "jsonl"),
+        (".ndjson", "jsonl"),
+        (".json", "jsonl"),
+        (".parquet", "parquet"),
+    ):
+        if name.endswith(suffix):
+            return kind
+    raise ConfigError(f"{output}: cannot tell the format from the name; pass --format")
+
+
+def _open_text(path: Path) -> IO[str]:
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "wt", encoding="utf-8", newline="")
+    return path.open("w", encoding="utf-8", newline="")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _iso(value)
+    if isinstance(value, float):
+        return repr(value)
+    return "" if value is None else value
+
+
+def write_rows(batches: Iterable[pa.RecordBatch], output: Path, kind: str) -> int:
+    """Write Arrow batches as CSV (header first), JSON Lines or Parquet; returns rows."""
+    rows = 0
+    batches = iter(batches)
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        writer: pq.ParquetWriter | None = None
+        try:
+            for batch in batches:
+                if writer is None:
+                    writer = pq.ParquetWriter(output, batch.schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pq.write_table(pa.table({}), output)
+        return rows
+    with _open_text(output) as fh:
+        out = csv.writer(fh, lineterminator="\n") if kind == "csv" else None
+        header_written = False
+        for batch in batches:
+            if out is not None and not header_written:
+                out.writerow(batch.schema.names)
+                header_written = True
+            for row in batch.to_pylist():
+                if out is not None:
+                    out.writerow([_cell(v) for v in row.values()])
+                else:
+                    fh.write(
+                        orjson.dumps(
+                            {k: (_iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
+                        ).decode()
+                    )
+                    fh.write("\n")
+            rows += batch.num_rows
+    return rows
+
+
+def _export_options(func: Any) -> Any:
+    func = click.option(
+        "--run", "run_id", default=None, help="A run id (or prefix).  [default: latest]"
+    )(func)
+    func = click.option(
+        "--output",
+        "-o",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (.gz compresses CSV and JSON Lines).",
+    )(func)
+    func = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["csv", "jsonl", "parquet"]),
+        default=None,
+        help="Output format.  [default: from the --output extension]",
+    )(func)
+    return func
+
+
+def _export(
+    ctx: click.Context, fmt: str | None, output: Path, run_id: str | None, people: bool
+) -> tuple[int, str]:
+    from sway.store.runs import get_run, people_rows, score_rows
+
+    kind = _kind(output, fmt)
+    with open_store(ctx, read_only=True) as store:
+        run = get_run(store, run_id)
+        batches: Iterator[pa.RecordBatch] = (
+            people_rows(store, run.run_id) if people else score_rows(store, run.run_id)
+        )
+        return write_rows(batches, output, kind), run.run_id
+
+
+@export.command("scores")
+@_export_options
+@click.pass_context
+def export_scores(ctx: click.Context, fmt: str | None, output: Path, run_id: str | None) -> None:
+    """Export one row per account of a run: network, account, person, score, reach,
+    amplification, network_impact, run_id, as_of (then raw, amplification_basis, handle).
+
+    \b
+    Examples:
+      sway export scores --output scores.csv
+      sway export scores --format parquet --output scores.parquet --run 1.0-3f2a
+    """
+    rows, run = _export(ctx, fmt, output, run_id, people=False)
+    click.echo(f"{output}: {rows:,} accounts from run {run}")
+
+
+@export.command("people")
+@_export_options
+@click.pass_context
+def export_people(ctx: click.Context, fmt: str | None, output: Path, run_id: str | None) -> None:
+    """Export one row per person of a run: person, score, reach, amplification,
+    network_impact, accounts, networks, run_id, as_of, raw.
+
+    \b
+    Example:
+      sway export people --output people.jsonl
+    """
+    rows, run = _export(ctx, fmt, output, run_id, people=True)
+    click.echo(f"{output}: {rows:,} people from run {run}")

@@ -1,0 +1,1 @@
+"""Does the score predict future engagement? Metrics, baselines and the evaluation protocol."""
