@@ -40,6 +40,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
+from sway.sources._archive import zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek, strip_compression
 from sway.sources.base import Record, Rejected, Source
@@ -163,7 +164,7 @@ def _open_dump(path: Path, site: str) -> Iterator[_Dump]:
         with _open_zip(path) as archive:
             for table, member in _zip_members(archive.namelist()).items():
                 dump.tables[table] = _Table(
-                    table, f"{path}/{member}", _zip_opener(archive, member, path)
+                    table, f"{path}/{member}", zip_opener(archive, member, path)
                 )
             yield dump
         return
@@ -196,18 +197,6 @@ def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
         ) from None
     with archive:
         yield archive
-
-
-def _zip_opener(archive: zipfile.ZipFile, member: str, path: Path) -> Callable[[], IO[bytes]]:
-    def open_member() -> IO[bytes]:
-        try:
-            return archive.open(member)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise SourceError(
-                f"cannot read archive member ({exc})", path=f"{path}/{member}"
-            ) from None
-
-    return open_member
 
 
 def _extract_7z(path: Path, into: Path) -> dict[str, tuple[str, Path]]:

@@ -37,6 +37,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
+from sway.sources._archive import zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek
 from sway.sources.base import Record, Rejected, Source
@@ -227,7 +228,7 @@ class WordPressSource(Source):
                 )
             for member in members:
                 yield from _Export(
-                    f"{path}/{member}", _zip_opener(archive, member, path), site
+                    f"{path}/{member}", zip_opener(archive, member, path), site
                 ).records()
 
 
@@ -244,18 +245,6 @@ def _zip_xml_members(archive: zipfile.ZipFile) -> list[str]:
 def _zip_peek(archive: zipfile.ZipFile, member: str) -> bytes:
     with archive.open(member) as fh:
         return fh.read(8192)
-
-
-def _zip_opener(archive: zipfile.ZipFile, member: str, path: Path) -> Callable[[], IO[bytes]]:
-    def open_member() -> IO[bytes]:
-        try:
-            return archive.open(member)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise SourceError(
-                f"cannot read archive member ({exc})", path=f"{path}/{member}"
-            ) from None
-
-    return open_member
 
 
 class _Export:

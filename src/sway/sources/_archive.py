@@ -1,0 +1,26 @@
+"""Reading members of zip archives with faults reported as :class:`SourceError`."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from sway.errors import SourceError
+
+__all__ = ["zip_opener"]
+
+
+def zip_opener(archive: zipfile.ZipFile, member: str, path: Path) -> Callable[[], IO[bytes]]:
+    """A callable opening ``member`` of ``archive``; a damaged member is a SourceError."""
+
+    def open_member() -> IO[bytes]:
+        try:
+            return archive.open(member)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+            raise SourceError(
+                f"cannot read archive member ({exc})", path=f"{path}/{member}"
+            ) from None
+
+    return open_member
