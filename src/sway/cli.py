@@ -423,4 +423,4 @@ from sway import cli_scoring  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main(sys.argv[1:])
-from sway import cli_evaluate  # noqa: E402, F401
+from sway import cli_evaluate, cli_topics  # noqa: E402, F401

@@ -239,6 +239,7 @@ def show(
         person_history,
         person_result,
     )
+    from sway.store.topics import influential_about
 
     _one_subject(account, person)
     with open_store(ctx, read_only=True) as store:
@@ -248,11 +249,13 @@ def show(
             row = account_result(store, run.run_id, ref.network, ref.account_id)
             subject = str(ref)
             history = account_history(store, ref.network, ref.account_id, series=run.series)
+            topics = influential_about(store, subject)
         else:
             assert person is not None
             row = person_result(store, run.run_id, person)
             subject = f"person {person}"
             history = person_history(store, person, series=run.series)
+            topics = influential_about(store, person)
     if row is None:
         fail(
             f"{subject} was not scored in run {run.run_id} (no activity in its "
@@ -268,6 +271,7 @@ def show(
                     "as_of": _iso(run.as_of),
                     **{k: row[k] for k in ("score", "reach", "amplification", "network_impact")},
                     "change": delta,
+                    "topics": topics,
                     "history": [{**h, "as_of": _iso(h["as_of"])} for h in history],
                 },
                 indent=2,
@@ -284,6 +288,10 @@ def show(
         f"network impact {row['network_impact']:.3g}"
     )
     out_console.print("  change: " + " · ".join(f"{k} {_fmt(v)}" for k, v in delta.items()))
+    if topics:
+        out_console.print(
+            "  influential about: " + ", ".join(f"{t['topic']} ({t['score']:.0f})" for t in topics)
+        )
     table = Table(
         "as of",
         "score",
