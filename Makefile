@@ -38,7 +38,11 @@ docs: install
 	$(BIN)/python -m sway.clidoc --write README.md
 
 bench: install
-	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_ingest.py --events 1000000
+	$(BIN)/python benchmarks/bench_importers.py
+	$(BIN)/python benchmarks/bench_score.py synthetic --events 1000000
+	$(BIN)/python benchmarks/bench_score.py graph --events 1000000
+	$(BIN)/python benchmarks/bench_api.py --only crm
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB).wal .pytest_cache .mypy_cache .ruff_cache

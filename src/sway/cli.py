@@ -419,8 +419,16 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Commands defined in their own modules join the CLI here (after `cli` and its groups exist).
-from sway import cli_scoring  # noqa: E402, F401
+from sway import (  # noqa: E402, F401
+    cli_api,
+    cli_evaluate,
+    cli_integrity,
+    cli_scoring,
+    cli_topics,
+)
 
 if __name__ == "__main__":  # pragma: no cover
-    main(sys.argv[1:])
-from sway import cli_evaluate, cli_topics  # noqa: E402, F401
+    # `python -m sway.cli`: run the imported module's CLI, the one the commands joined.
+    from sway.cli import main as imported_main
+
+    imported_main(sys.argv[1:])

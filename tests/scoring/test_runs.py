@@ -16,6 +16,7 @@ from sway.events import Event
 from sway.scoring import calibration
 from sway.scoring import scorer as scorer_module
 from sway.scoring.calibration import ReferenceCurve
+from sway.scoring.params import ALGORITHM_VERSION
 from sway.scoring.scorer import InfluenceScorer
 from sway.store import Store
 from sway.store.ingest import ingest_records
@@ -100,7 +101,7 @@ def test_a_published_run_can_be_read_back(loaded: Store) -> None:
     info = get_run(loaded)
     assert info.run_id == scorer.plan_.run_id and get_run(loaded, info.run_id[:8]) == info
     assert info.as_of == AS_OF and info.events_used == scorer.summary_["events"] == 16
-    assert info.params == scorer.get_params() and info.algorithm_version == "1.0"
+    assert info.params == scorer.get_params() and info.algorithm_version == ALGORITHM_VERSION
     assert info.watermark is not None and info.max_ingest_id == 1
     row = account_result(loaded, info.run_id, "t", "a")
     assert row is not None and row["score"] == pytest.approx(
@@ -217,7 +218,7 @@ def test_a_new_version_starts_a_new_series(loaded: Store, monkeypatch: pytest.Mo
     assert [h["run_id"] for h in account_history(loaded, "t", "a", series=first.plan_.series)] == [
         first.plan_.run_id
     ]
-    assert {r.algorithm_version for r in list_runs(loaded)} == {"1.0", "9.0"}
+    assert {r.algorithm_version for r in list_runs(loaded)} == {ALGORITHM_VERSION, "9.0"}
 
 
 def test_a_changed_curve_for_a_published_version_is_refused(
@@ -225,7 +226,9 @@ def test_a_changed_curve_for_a_published_version_is_refused(
 ) -> None:
     run(loaded)
     monkeypatch.setitem(
-        calibration.CURVES, "1.0", ReferenceCurve(version="1.0", scale=9.0, shape=1.0)
+        calibration.CURVES,
+        ALGORITHM_VERSION,
+        ReferenceCurve(version=ALGORITHM_VERSION, scale=9.0, shape=1.0),
     )
     before = counts(loaded)
     with pytest.raises(StoreError, match="new algorithm version"):

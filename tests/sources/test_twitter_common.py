@@ -28,11 +28,19 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SOURCES: list[Source] = [TwitterArchiveSource(), TwitterV1Source(), TwitterV2Source()]
 
 
+#: Fixture folders holding X/Twitter data for other tests (the API's store is loaded from twarc).
+TWITTER_DATA_FOR_OTHERS = {"api"}
+
+
 def other_fixtures() -> list[Path]:
     """Every file and folder of the other formats' fixtures (copied there by their tests)."""
     paths: list[Path] = []
     for folder in sorted(FIXTURES.iterdir()):
-        if folder.is_dir() and not folder.name.startswith("twitter-"):
+        if (
+            folder.is_dir()
+            and not folder.name.startswith("twitter-")
+            and folder.name not in TWITTER_DATA_FOR_OTHERS
+        ):
             paths.append(folder)
             paths.extend(sorted(folder.rglob("*")))
     return paths

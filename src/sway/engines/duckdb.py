@@ -40,7 +40,7 @@ _DIGEST_COLUMNS = "network, event_id, ts"
 _INPUT_EVENTS = """
 CREATE OR REPLACE TEMP VIEW input_events AS
 SELECT network, event_id, ts, epoch_us(ts) AS ts_us, actor, action, target, content_id,
-       parent_id, value
+       parent_id, value, text
 FROM {events}
 """
 _INPUT_LINKS = """

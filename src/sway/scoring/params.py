@@ -23,7 +23,7 @@ __all__ = ["ALGORITHM_VERSION", "ScoreParams"]
 #: Scores of different versions are different series and are never compared.
 ALGORITHM_VERSION = "1.0"
 
-_INTEGER_FIELDS = frozenset({"max_iter", "top_n"})
+_INTEGER_FIELDS = frozenset({"max_iter", "top_n", "integrity"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,9 @@ class ScoreParams:
         account dominates and a quiet extra account adds almost nothing (no breadth bias).
     top_n
         How many top reactors and top posts are kept per account for explanations.
+    integrity
+        1 to discount reactors by credibility, collusion and bursts and ramp in new accounts
+        (:mod:`sway.integrity`), 0 (the default for now) to count every reactor fully.
     """
 
     weight_reply: float = 3.0
@@ -99,6 +102,7 @@ class ScoreParams:
     max_iter: int = 1000
     person_norm: float = 4.0
     top_n: int = 5
+    integrity: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -129,6 +133,8 @@ class ScoreParams:
             raise ConfigError(
                 "at least one of mix_reach, mix_amplification, mix_network_impact > 0"
             )
+        if self.integrity not in (0, 1):
+            raise ConfigError(f"score parameter integrity must be 0 or 1, found {self.integrity}")
         for name in ("max_iter", "top_n"):
             if int(getattr(self, name)) != getattr(self, name) or getattr(self, name) < 1:
                 raise ConfigError(f"score parameter {name} must be a positive integer")

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from sway.errors import ConfigError, ScoringError
+from sway.integrity.model import IntegrityReport, compute_integrity, empty_inputs
 from sway.scoring.calibration import ReferenceCurve, reference_curve
 from sway.scoring.graph import adjacency, standing
 from sway.scoring.params import ALGORITHM_VERSION, ScoreParams
@@ -120,6 +121,8 @@ class InfluenceScorer:
         The reactors and posts adding most to each account.
     summary_ : dict
         Counts over the window (events used, skipped), accounts, people, graph iterations.
+    integrity_ : IntegrityReport or None
+        What the integrity layer discounted and why (None when ``integrity=0``).
 
     Examples
     --------
@@ -142,6 +145,7 @@ class InfluenceScorer:
     top_reactors_: pa.Table
     top_posts_: pa.Table
     summary_: dict[str, Any]
+    integrity_: IntegrityReport | None
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(ScoreParams.names()))
@@ -204,6 +208,7 @@ class InfluenceScorer:
         as_of: datetime | None = None,
         plan: RunPlan | None = None,
         on_step: StepCallback | None = None,
+        accounts: pa.Table | None = None,
     ) -> Self:
         """Score every account and person active in the window ending at ``as_of``.
 
@@ -217,6 +222,9 @@ class InfluenceScorer:
             A plan from :meth:`plan` (so the fingerprint is not computed twice).
         on_step
             Progress callback ``(step, done, total)``.
+        accounts
+            The accounts table (``created_at``, ``followers``, ``following``, ``is_bot``) for
+            the integrity layer's credibility signals, where there is one.
         """
         params = ScoreParams(**self.get_params())
         if plan is None:
@@ -228,6 +236,11 @@ class InfluenceScorer:
         steps = [*FEATURE_STEPS, None, *SCORE_STEPS]
         total = len(steps)
         created: list[str] = []
+        report = self._integrity(engine, params, plan, accounts)
+        inputs = empty_inputs() if report is None else report.inputs()
+        for name, table in inputs.items():
+            engine.register(name, table)
+            created.append(name)
         try:
             graph_iterations = 0
             for done, step in enumerate(steps):
@@ -254,6 +267,7 @@ class InfluenceScorer:
             for name in reversed(created):
                 engine.drop(name)
         self.params_ = params
+        self.integrity_ = report
         self.plan_ = plan
         self.curve_ = curve
         self.summary_ = {
@@ -281,6 +295,21 @@ class InfluenceScorer:
             curve_shape=float(curve.shape),
         )
         return values
+
+    @staticmethod
+    def _integrity(
+        engine: Engine, params: ScoreParams, plan: RunPlan, accounts: pa.Table | None
+    ) -> IntegrityReport | None:
+        """Credibility, collusion and bursts of the window (:mod:`sway.integrity`)."""
+        if not params.integrity:
+            return None
+        events = engine.query(
+            "SELECT * FROM input_events WHERE ts >= $start AND ts < $as_of",
+            {"start": plan.start, "as_of": plan.as_of},
+        )
+        return compute_integrity(
+            events, as_of=plan.as_of, window_days=params.window_days, accounts=accounts
+        )
 
     @staticmethod
     def _graph_step(engine: Engine, params: ScoreParams) -> int:

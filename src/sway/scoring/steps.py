@@ -7,7 +7,9 @@ later steps read earlier ones by name. Inputs are two relations the engine provi
   content_id, parent_id, value``; ``ts`` a UTC timestamp) plus ``ts_us``, the same instant in
   microseconds since the Unix epoch (date arithmetic on time-zone-aware timestamps is slow or
   differs between engines; on integers it is fast and the same everywhere);
-- ``input_links``: explicit person links (``person_id, network, account_id``).
+- ``input_links``: explicit person links (``person_id, network, account_id``);
+- ``input_credibility``, ``input_pair_discount``, ``input_bursts``: the integrity layer's
+  discounts (see :mod:`sway.integrity.model`), registered by the scorer; empty when it is off.
 
 Between :data:`FEATURE_STEPS` and :data:`SCORE_STEPS` the scorer runs the graph step and
 registers ``graph_impact`` (``node, network_impact``). The SQL avoids engine-only syntax so that
@@ -212,8 +214,10 @@ SELECT
             1 + d.reactions_given / d.acted_days / $selectivity_rate, -$selectivity_strength
         )
         ELSE 1.0 END AS selectivity,
-    CAST(1.0 AS DOUBLE) AS credibility
+    coalesce(ic.credibility, 1.0) AS credibility,
+    ic.max_raw
 FROM account_nodes AS n
+LEFT JOIN input_credibility AS ic ON ic.network = n.network AND ic.account_id = n.account_id
 JOIN (
     SELECT
         node,
@@ -255,7 +259,8 @@ LEFT JOIN (
 """,
     "Per account: days acting, reactions given, known posts, days present (each account-day "
     "and account-post counted once); selectivity (1 + reactions per active day / rate) ** "
-    "-strength, and credibility (1.0 until the integrity layer provides it).",
+    "-strength, credibility and the ramp-in cap on raw influence (``input_credibility`` from "
+    "sway.integrity; 1.0 and none where it has no row).",
 )
 
 REACTIONS = Step(
@@ -272,10 +277,15 @@ SELECT
     r.mult,
     r.is_negative,
     r.is_self,
-    coalesce(s.selectivity * s.credibility, $anonymous_weight * r.mult) AS factor
+    coalesce(s.selectivity * s.credibility * coalesce(k.factor, 1.0), $anonymous_weight * r.mult)
+        * coalesce(b.factor, 1.0) AS factor
 FROM coded_events AS r
 JOIN account_activity AS t ON t.node = r.dst
 LEFT JOIN account_activity AS s ON s.node = r.src
+LEFT JOIN input_pair_discount AS k
+    ON k.network = t.network AND k.src = s.account_id AND k.dst = t.account_id
+LEFT JOIN input_bursts AS b
+    ON b.network = t.network AND b.account_id = t.account_id AND b.event_day = r.event_day
 """,
     "Reactions with a known target: the unit reacted to (a post, or a day for an account "
     "without post ids) and the reactor's factor (selectivity x credibility, or the anonymous "
@@ -350,6 +360,7 @@ SELECT
     a.reactions_given,
     a.selectivity,
     a.credibility,
+    a.max_raw,
     coalesce(p.reactors, 0) AS reactors,
     coalesce(p.reactions, 0) AS reactions,
     coalesce(p.repeat_reactions, 0) AS repeat_reactions,
@@ -418,6 +429,14 @@ WHERE strength > 0
 #: The table the scorer registers after the graph step.
 GRAPH_IMPACT = "graph_impact"
 
+# A ramping-in account's raw influence is capped at its ``max_raw`` (integrity: a days-old
+# account cannot score high); every part is scaled alike so the explanation still adds up.
+_RAW_UNCAPPED = (
+    "($mix_reach * ln(1 + f.reach) + $mix_amplification * ln(1 + f.amplification)"
+    " + $mix_network_impact * ln(1 + coalesce(i.network_impact, 0.0)))"
+)
+_RAMP = f"coalesce(least(1.0, f.max_raw / nullif({_RAW_UNCAPPED}, 0.0)), 1.0)"
+
 ACCOUNT_SCORES = Step(
     "account_scores",
     f"""
@@ -429,9 +448,10 @@ FROM (
     SELECT
         f.*,
         coalesce(i.network_impact, 0.0) AS network_impact,
-        $mix_reach * ln(1 + f.reach) AS part_reach,
-        $mix_amplification * ln(1 + f.amplification) AS part_amplification,
-        $mix_network_impact * ln(1 + coalesce(i.network_impact, 0.0)) AS part_network_impact
+        $mix_reach * ln(1 + f.reach) * {_RAMP} AS part_reach,
+        $mix_amplification * ln(1 + f.amplification) * {_RAMP} AS part_amplification,
+        $mix_network_impact * ln(1 + coalesce(i.network_impact, 0.0)) * {_RAMP}
+            AS part_network_impact
     FROM account_features AS f
     LEFT JOIN graph_impact AS i ON i.node = f.node
 ) AS x

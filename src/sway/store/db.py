@@ -75,10 +75,11 @@ class Store:
         """Open (creating and migrating as needed) the store at ``path``."""
         store = cls(path if path is not None else default_db_path(), read_only=read_only)
         if read_only:
-            if store.schema_version() != SCHEMA_VERSION:
+            version = store.schema_version()
+            if version != SCHEMA_VERSION:
                 store.close()
                 raise StoreError(
-                    f"{store.path}: schema version {store.schema_version()} but this Sway needs "
+                    f"{store.path}: schema version {version} but this Sway needs "
                     f"{SCHEMA_VERSION}; open it once for writing to migrate"
                 )
         else:

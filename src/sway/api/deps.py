@@ -1,0 +1,155 @@
+"""Dependencies of the routes: the service state, and keys with scopes and rate limits.
+
+Our routes take the key as ``X-API-Key: KEY`` or ``Authorization: Bearer KEY``; the Klout routes
+as ``key=KEY`` in the query, as Klout did. Every route declares its scope with :func:`scoped`,
+which also records it in the OpenAPI document as ``x-scope`` (the tests and ``docs/api.md``
+read it from there, so the route table cannot drift from the code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import cache
+from typing import Any
+
+from fastapi import Depends, Request, WebSocket
+
+from sway.api.errors import ApiError
+from sway.api.keys import SCOPES, ApiKey
+from sway.api.state import ServiceState
+
+__all__ = [
+    "SECURITY_SCHEMES",
+    "get_state",
+    "klout_scoped",
+    "require",
+    "require_klout",
+    "scoped",
+    "websocket_key",
+]
+
+#: How the key travels, for the OpenAPI document (``components.securitySchemes``). The
+#: dependencies below read the headers themselves: FastAPI's security classes would add a
+#: dependency each to every request, which costs more than the lookup being protected.
+SECURITY_SCHEMES: dict[str, dict[str, str]] = {
+    "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "Bearer": {"type": "http", "scheme": "bearer"},
+    "KloutKey": {"type": "apiKey", "in": "query", "name": "key"},
+}
+
+
+async def get_state(request: Request) -> ServiceState:
+    # async: FastAPI would run a plain function in its thread pool, a costly hop per request.
+    state: ServiceState = request.app.state.sway
+    return state
+
+
+def _secret(request: Request | WebSocket) -> str | None:
+    secret = request.headers.get("x-api-key")
+    if not secret:
+        auth = request.headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            secret = auth[7:].strip()
+    return secret or None
+
+
+def _admit(state: ServiceState, key: ApiKey | None, scope: str) -> ApiKey:
+    if key is None:
+        raise ApiError(
+            401,
+            "missing or invalid API key: send it as X-API-Key or Authorization: Bearer",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not key.allows(scope):
+        raise ApiError(
+            403, f"this key lacks the {scope!r} scope", code="insufficient_scope", field="scope"
+        )
+    decision = state.admit(key)
+    if not decision.allowed:
+        per = "second" if decision.limit == "second" else "day"
+        raise ApiError(
+            429,
+            f"rate limit of this key reached (per {per}); retry after {decision.retry_after} s",
+            field=decision.limit,
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+    return key
+
+
+@cache
+def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency giving the caller's key, checked for ``scope`` and counted against its
+    limits. Cached per scope, so FastAPI runs it once per request however often it appears."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+
+    async def dependency(request: Request) -> ApiKey:
+        state: ServiceState = request.app.state.sway
+        return _admit(state, state.authenticate(_secret(request)), scope)
+
+    return dependency
+
+
+@cache
+def require_klout(scope: str = "read") -> Callable[..., Awaitable[ApiKey]]:
+    """As :func:`require`, with the key in the ``key`` query parameter (Klout routes)."""
+
+    async def dependency(request: Request) -> ApiKey:
+        state: ServiceState = request.app.state.sway
+        return _admit(state, state.authenticate(request.query_params.get("key")), scope)
+
+    return dependency
+
+
+def scoped(scope: str, **openapi: Any) -> dict[str, Any]:
+    """Keyword arguments for a route decorator: require ``scope`` and document it (``openapi``
+    adds to the operation's OpenAPI entry, e.g. a hand-written ``requestBody``)."""
+    return {
+        "dependencies": [Depends(require(scope))],
+        "openapi_extra": {
+            "x-scope": scope,
+            "security": [{"ApiKeyHeader": []}, {"Bearer": []}],
+            **openapi,
+        },
+        "responses": _ERRORS,
+    }
+
+
+def klout_scoped(scope: str = "read") -> dict[str, Any]:
+    return {
+        "dependencies": [Depends(require_klout(scope))],
+        "openapi_extra": {"x-scope": scope, "security": [{"KloutKey": []}]},
+        "responses": _KLOUT_ERRORS,
+    }
+
+
+async def websocket_key(websocket: WebSocket, scope: str) -> ApiKey | None:
+    """The key of a WebSocket handshake (``X-API-Key`` or ``Authorization: Bearer``, or
+    ``?key=`` for browsers, which cannot set headers), admitted like a request; ``None`` after
+    closing the socket with a policy-violation code when it is not."""
+    state: ServiceState = websocket.app.state.sway
+    secret = _secret(websocket) or websocket.query_params.get("key")
+    try:
+        return _admit(state, state.authenticate(secret), scope)
+    except ApiError as exc:
+        await websocket.close(code=1008, reason=f"{exc.status} {exc.message}"[:120])
+        return None
+
+
+def _error_response(description: str, model: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+    }
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _error_response("Missing or invalid API key.", "ErrorBody"),
+    403: _error_response("The key lacks the route's scope.", "ErrorBody"),
+    422: _error_response("Invalid input; `field` names it.", "ErrorBody"),
+    429: _error_response("Rate limit reached; see `Retry-After`.", "ErrorBody"),
+}
+_KLOUT_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: _error_response("Missing or bad key, or over the rate limit.", "KloutError"),
+    404: _error_response("Unknown id or screen name.", "KloutError"),
+}

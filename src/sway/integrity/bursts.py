@@ -1,0 +1,40 @@
+"""Bursts: a one-off spike of reactions is damped relative to the account's baseline.
+
+An account's baseline is the mean of the reactions it received on the other days of the window
+(at least one a day). On a day with more than ``burst_ratio`` times that, each reaction counts
+``sqrt(limit / received)``: the day still counts for more than a normal day, but a conference
+week, a chat hour or a viral evening cannot dominate a score built on sustained influence.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sway.integrity.frame import EventFrame
+from sway.integrity.params import IntegrityParams
+
+__all__ = ["burst_factors"]
+
+
+def burst_factors(
+    frame: EventFrame, *, window_days: float, params: IntegrityParams | None = None
+) -> dict[tuple[int, int], float]:
+    """``(target code, UTC day) -> factor`` for every burst day of every account."""
+    p = params or IntegrityParams()
+    mask = (frame.action != "post") & (frame.target >= 0) & (frame.actor != frame.target)
+    if not mask.any():
+        return {}
+    pairs, received = np.unique(
+        np.stack([frame.target[mask], frame.day[mask]]), axis=1, return_counts=True
+    )
+    totals = np.bincount(pairs[0], weights=received, minlength=frame.n_accounts)
+    other_days = max(window_days - 1.0, 1.0)
+    out: dict[tuple[int, int], float] = {}
+    for (target, day), got in zip(pairs.T.tolist(), received.tolist(), strict=True):
+        baseline = max((totals[target] - got) / other_days, 1.0)
+        limit = p.burst_ratio * baseline
+        if got > limit:
+            out[(int(target), int(day))] = math.sqrt(limit / got)
+    return out

@@ -1,0 +1,203 @@
+"""Per-account credibility signals: age, activity rate and regularity, duplicates, reply-spam,
+follow shape and declared bots.
+
+Each signal is a factor in ``(0, 1]``; an account's credibility is their product (signals are
+independent evidence, and any one of them alone can make an account a poor endorser). Every
+factor below 1 leaves a reason, which explanations show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from sway.integrity.frame import DAY_US, EventFrame, account_key
+from sway.integrity.params import IntegrityParams
+
+__all__ = ["AccountSignals", "account_signals", "normalise_text"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"[@#]\w+")
+_NOISE = re.compile(r"[\d\W_]+")
+_ADDRESSING = ("reply", "comment", "quote", "mention")
+
+
+def normalise_text(text: str) -> str:
+    """Text with case, links, mentions, hashtags, digits and punctuation removed: two texts that
+    differ only there (a spam template with a new link or @name) normalise the same."""
+    lowered = _MENTION.sub(" ", _URL.sub(" ", text.lower()))
+    return " ".join(_NOISE.sub(" ", lowered).split())
+
+
+@dataclass
+class AccountSignals:
+    """Credibility of every coded account of an :class:`EventFrame`.
+
+    Attributes
+    ----------
+    credibility
+        Product of the factors, in ``[0, 1]``.
+    age_days
+        Known or inferred age (NaN: unknown or older than the data shows).
+    max_raw
+        Cap on the account's own raw influence while it ramps in (NaN: none).
+    reasons
+        Why an account's credibility is below 1, by code.
+    """
+
+    credibility: FloatArray
+    age_days: FloatArray
+    max_raw: FloatArray
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+
+    def discount(self, code: int, factor: float, reason: str) -> None:
+        if factor < 1.0:
+            self.credibility[code] *= max(factor, 0.0)
+            self.reasons.setdefault(code, []).append(reason)
+
+
+def _account_rows(accounts: pa.Table | None, index: dict[str, int]) -> dict[int, dict[str, object]]:
+    if accounts is None:
+        return {}
+    rows: dict[int, dict[str, object]] = {}
+    for row in accounts.to_pylist():
+        code = index.get(account_key(str(row["network"]), str(row["account_id"])))
+        if code is not None:
+            rows[code] = row
+    return rows
+
+
+def _ages(
+    frame: EventFrame, rows: dict[int, dict[str, object]], as_of_us: int, p: IntegrityParams
+) -> FloatArray:
+    """Age from ``created_at`` where known; else from the first event, but only when that is
+    well after the data starts (an account seen from the start may be any age)."""
+    n = frame.n_accounts
+    age = np.full(n, np.nan)
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    for codes in (frame.actor, frame.target):
+        ok = codes >= 0
+        np.minimum.at(first, codes[ok], frame.ts_us[ok])
+    data_start = int(frame.ts_us.min()) if frame.ts_us.size else as_of_us
+    seen_late = (first - data_start) >= p.ramp_days * DAY_US
+    age[seen_late] = (as_of_us - first[seen_late]) / DAY_US
+    for code, row in rows.items():
+        created = row.get("created_at")
+        if created is not None:
+            created_us = int(pa.scalar(created, pa.timestamp("us", tz="UTC")).value)
+            age[code] = max(0.0, (as_of_us - created_us) / DAY_US)
+    return age
+
+
+def account_signals(
+    frame: EventFrame,
+    *,
+    as_of_us: int,
+    accounts: pa.Table | None = None,
+    params: IntegrityParams | None = None,
+) -> AccountSignals:
+    """Credibility of every account in ``frame`` from the events and, where given, the
+    accounts table (``created_at``, ``followers``, ``following``, ``is_bot``)."""
+    p = params or IntegrityParams()
+    n = frame.n_accounts
+    index = {k: i for i, k in enumerate(frame.keys)}
+    rows = _account_rows(accounts, index)
+    age = _ages(frame, rows, as_of_us, p)
+    out = AccountSignals(np.ones(n), age, np.full(n, np.nan))
+
+    # New accounts ramp in, as endorsers and in their own score (the cap grows with age).
+    young = np.flatnonzero(age < p.ramp_days)
+    for code in young.tolist():
+        a = float(age[code])
+        out.discount(int(code), max(a / p.ramp_days, 0.02), f"new account ({a:.0f} days old)")
+        out.max_raw[code] = p.fresh_raw_cap * (a / p.fresh_age_days) ** 2
+
+    acted = frame.actor >= 0
+    # Reactions given per active day (a bot reacts all day, every day).
+    given = np.bincount(frame.actor[frame.named], minlength=n).astype(np.float64)
+    actor_days = np.unique(np.stack([frame.actor[acted], frame.day[acted]]), axis=1)
+    days = np.bincount(actor_days[0], minlength=n).astype(np.float64)
+    rate = given / np.maximum(days, 1.0)
+    for code in np.flatnonzero(rate > p.busy_rate).tolist():
+        out.discount(
+            int(code), p.busy_rate / float(rate[code]), f"{rate[code]:.0f} reactions a day"
+        )
+
+    # Regularity: a timer-like rhythm of actions.
+    order = np.lexsort((frame.ts_us[acted], frame.actor[acted]))
+    who, when = frame.actor[acted][order], frame.ts_us[acted][order].astype(np.float64)
+    counts = np.bincount(who, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for code in np.flatnonzero(counts >= p.regular_min_events).tolist():
+        gaps = np.diff(when[starts[code] : starts[code + 1]])
+        mean = float(gaps.mean())
+        cv = float(gaps.std() / mean) if mean > 0 else 0.0
+        if cv < p.regular_cv:
+            out.discount(
+                int(code), 0.3 + 0.7 * cv / p.regular_cv, f"acts like a timer (gap CV {cv:.2f})"
+            )
+
+    # Duplicate or near-duplicate content.
+    texts: dict[int, Counter[str]] = defaultdict(Counter)
+    for code, text in zip(frame.actor, frame.text, strict=True):
+        if code >= 0 and text:
+            norm = normalise_text(str(text))
+            if norm:
+                texts[int(code)][norm] += 1
+    for code, counter in texts.items():
+        total = sum(counter.values())
+        if total >= 5:
+            share = (total - len(counter)) / total
+            if share > p.duplicate_share:
+                factor = 1 - 0.9 * (share - p.duplicate_share) / (1 - p.duplicate_share)
+                out.discount(code, factor, f"{share:.0%} duplicate texts")
+
+    # Reply-spam: addressing many high-profile accounts that never react back.
+    named_src, named_dst = frame.actor[frame.named], frame.target[frame.named]
+    pairs = np.unique(np.stack([named_src, named_dst]), axis=1)
+    reactors = np.bincount(pairs[1], minlength=n)
+    reacted: set[tuple[int, int]] = set(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
+    addressing = frame.named & np.isin(frame.action, _ADDRESSING)
+    addressed: dict[int, set[int]] = defaultdict(set)
+    for src, dst in zip(frame.actor[addressing], frame.target[addressing], strict=True):
+        if reactors[dst] >= p.high_profile_reactors:
+            addressed[int(src)].add(int(dst))
+    for code, targets in addressed.items():
+        if len(targets) >= p.spam_min_targets:
+            ignored = sum((t, code) not in reacted for t in targets) / len(targets)
+            if ignored > p.spam_share:
+                factor = 1 - 0.9 * (ignored - p.spam_share) / (1 - p.spam_share)
+                out.discount(
+                    code,
+                    max(factor, 0.1),
+                    f"reply-spam: {ignored:.0%} of {len(targets)} high-profile accounts "
+                    "addressed never react back",
+                )
+
+    # Follow shape: following far more than followed.
+    follows = frame.named & (frame.action == "follow")
+    f_given = np.bincount(frame.actor[follows], minlength=n)
+    f_got = np.bincount(frame.target[follows], minlength=n)
+    farm = (f_given >= p.farm_min_follows) & (f_given > p.follow_ratio * np.maximum(f_got, 1))
+    for code in np.flatnonzero(farm).tolist():
+        out.discount(int(code), 0.2, f"follows {f_given[code]} accounts, followed by {f_got[code]}")
+    for code, row in rows.items():
+        following, followers = row.get("following"), row.get("followers")
+        if (
+            isinstance(following, int)
+            and following > 500
+            and not farm[code]
+            and following > p.follow_ratio * max(int(followers or 0), 1)  # type: ignore[call-overload]
+        ):
+            out.discount(code, 0.2, f"follows {following}, followed by {followers or 0}")
+        if row.get("is_bot"):
+            out.discount(code, p.bot_credibility, "declared bot")
+    np.clip(out.credibility, 0.0, 1.0, out=out.credibility)
+    return out

@@ -1,0 +1,196 @@
+"""Credibility rules on tiny hand-built data."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pyarrow as pa
+
+from sway.events import ACCOUNT_SCHEMA
+from sway.integrity import IntegrityParams, compute_integrity
+from sway.integrity.signals import normalise_text
+
+from .helpers import T0, table
+
+AS_OF = T0 + timedelta(days=60)
+
+
+def _report(rows: list[dict[str, object]], accounts: pa.Table | None = None):  # type: ignore[no-untyped-def]
+    return compute_integrity(table(rows), as_of=AS_OF, window_days=90, accounts=accounts)
+
+
+def test_normalise_text_ignores_links_mentions_digits() -> None:
+    assert normalise_text("Buy NOW http://a.b/1 @bob #deal 42!") == normalise_text("buy now @al")
+
+
+def test_honest_reactor_keeps_full_credibility() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=d),
+            "actor": "a",
+            "action": "like",
+            "target": "b",
+            "content_id": f"b{d}",
+        }
+        for d in range(10)
+    ]
+    assert _report(rows).credibility_of("x", "a") == 1.0
+
+
+def test_busy_reactor_loses_credibility_in_proportion() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=1, seconds=7 * i + (i % 5) * 300),
+            "actor": "bot",
+            "action": "like",
+            "target": f"t{i}",
+            "content_id": f"p{i}",
+        }
+        for i in range(200)
+    ]
+    report = _report(rows)
+    assert report.credibility_of("x", "bot") <= 50 / 200 + 1e-9
+    assert any("reactions a day" in r for r in report.reasons["x:bot"])
+
+
+def test_timer_like_account_is_discounted() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(hours=6 * i),
+            "actor": "tick",
+            "action": "post",
+            "content_id": f"p{i}",
+        }
+        for i in range(40)
+    ]
+    report = _report(rows)
+    assert report.credibility_of("x", "tick") < 0.35
+    assert "timer" in report.reasons["x:tick"][0]
+
+
+def test_duplicate_texts_are_discounted() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=i, minutes=i * 37 % 500),
+            "actor": "spam",
+            "action": "post",
+            "content_id": f"p{i}",
+            "text": f"Win big at http://x.y/{i} @u{i}",
+        }
+        for i in range(10)
+    ]
+    # 9 of 10 texts repeat another: 1 - 0.9 * (0.9 - 0.3) / (1 - 0.3)
+    assert abs(_report(rows).credibility_of("x", "spam") - (1 - 0.9 * 0.6 / 0.7)) < 1e-12
+
+
+def test_reply_spam_at_silent_high_profile_accounts() -> None:
+    p = IntegrityParams()
+    rows: list[dict[str, object]] = []
+    for c in range(12):  # twelve celebrities with many fans each
+        rows += [
+            {
+                "ts": T0 + timedelta(days=1),
+                "actor": f"fan{c}-{f}",
+                "action": "like",
+                "target": f"celeb{c}",
+                "content_id": f"c{c}",
+            }
+            for f in range(p.high_profile_reactors)
+        ]
+        rows.append(
+            {
+                "ts": T0 + timedelta(days=2, hours=c),
+                "actor": "spammer",
+                "action": "mention",
+                "target": f"celeb{c}",
+            }
+        )
+    report = _report(rows)
+    assert report.credibility_of("x", "spammer") <= 0.1 + 1e-9
+    assert report.credibility_of("x", "fan0-0") == 1.0
+
+
+def test_declared_bot_and_follow_farm_from_accounts_table() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=1),
+            "actor": who,
+            "action": "like",
+            "target": "z",
+            "content_id": "z1",
+        }
+        for who in ("bot", "farmer", "person")
+    ]
+    accounts = pa.Table.from_pylist(
+        [
+            {"network": "x", "account_id": "bot", "is_bot": True},
+            {"network": "x", "account_id": "farmer", "following": 5000, "followers": 3},
+            {"network": "x", "account_id": "person", "following": 300, "followers": 200},
+        ],
+        schema=ACCOUNT_SCHEMA,
+    )
+    report = _report(rows, accounts)
+    assert report.credibility_of("x", "bot") == IntegrityParams().bot_credibility
+    assert report.credibility_of("x", "farmer") == 0.2
+    assert report.credibility_of("x", "person") == 1.0
+
+
+def test_new_account_ramps_in_and_is_capped() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=59),
+            "actor": "new",
+            "action": "like",
+            "target": "z",
+            "content_id": "z1",
+        }
+    ]
+    accounts = pa.Table.from_pylist(
+        [{"network": "x", "account_id": "new", "created_at": AS_OF - timedelta(days=6)}],
+        schema=ACCOUNT_SCHEMA,
+    )
+    report = _report(rows, accounts)
+    row = report.credibility.to_pylist()[0]
+    assert row["credibility"] == 6 / 30
+    assert row["max_raw"] == IntegrityParams().fresh_raw_cap * (6 / 14) ** 2
+
+
+def test_ring_is_named_and_its_internal_reactions_discounted() -> None:
+    ring = [f"r{i}" for i in range(5)]
+    rows = [
+        {
+            "ts": T0 + timedelta(days=d, hours=i),
+            "actor": a,
+            "action": "like",
+            "target": b,
+            "content_id": f"{b}-{d}",
+        }
+        for d in range(3)
+        for i, a in enumerate(ring)
+        for b in ring
+        if a != b
+    ]
+    rows.append(
+        {"ts": T0, "actor": "outsider", "action": "like", "target": "r0", "content_id": "r0-0"}
+    )
+    report = _report(rows)
+    assert report.groups == {"ring-1": [f"x:{r}" for r in ring]}
+    pairs = report.pairs.to_pylist()
+    assert len(pairs) == 20 and all(p["factor"] == 0.1 for p in pairs)
+    assert report.credibility_of("x", "outsider") == 1.0
+
+
+def test_one_off_burst_is_damped_relative_to_baseline() -> None:
+    rows = [
+        {
+            "ts": T0 + timedelta(days=10, minutes=i),
+            "actor": f"f{i}",
+            "action": "like",
+            "target": "star",
+            "content_id": "s1",
+        }
+        for i in range(45)
+    ]
+    bursts = _report(rows).bursts.to_pylist()
+    assert len(bursts) == 1
+    assert abs(bursts[0]["factor"] - (5 / 45) ** 0.5) < 1e-12
