@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from sway.evaluation.metrics import bootstrap, ndcg_at_k, precision_at_k, spearman
+from sway.evaluation.metrics import (
+    bootstrap,
+    ndcg_at_k,
+    paired_bootstrap,
+    precision_at_k,
+    spearman,
+)
 
 
 def a(*values: float) -> np.ndarray:
@@ -54,3 +60,21 @@ def test_bootstrap_interval_contains_the_value_and_is_reproducible() -> None:
     assert first == again
     assert first.low <= first.value <= first.high
     assert 0 < first.high - first.low < 0.3
+
+
+def test_paired_bootstrap_gain() -> None:
+    rng = np.random.default_rng(2)
+    truth = rng.pareto(1.5, 200)
+    good = truth + rng.normal(0, 0.5, 200)
+    worse = truth + rng.normal(0, 3, 200)
+    # The same ranking gains nothing, on every resample.
+    same = paired_bootstrap(spearman, good, good.copy(), truth, 0, resamples=50)
+    assert (same.value, same.low, same.high) == (0.0, 0.0, 0.0)
+    gain = paired_bootstrap(spearman, good, worse, truth, 0, resamples=100, seed=1)
+    assert gain.value == pytest.approx(spearman(good, truth) / spearman(worse, truth) - 1)
+    assert 0 < gain.low <= gain.value <= gain.high
+    assert gain == paired_bootstrap(spearman, good, worse, truth, 0, resamples=100, seed=1)
+    # Pairing: the interval of the gain is narrower than the two separate intervals allow.
+    a = bootstrap(spearman, good, truth, 0, resamples=100, seed=1)
+    b = bootstrap(spearman, worse, truth, 0, resamples=100, seed=1)
+    assert gain.high - gain.low < (a.high / b.low - 1) - (a.low / b.high - 1)

@@ -98,6 +98,13 @@ def test_evaluate_reports_every_method_with_intervals(tmp_path: Path) -> None:
         for interval in values.values():
             assert interval.low <= interval.value <= interval.high
     assert len(result.deciles) == 10
+    # Sway against the best baseline of each metric, with a paired interval of the gain.
+    for metric, (baseline, gain) in result.gains.items():
+        assert baseline == result.best_baseline(metric)
+        sway, best = result.metrics["sway"][metric].value, result.metrics[baseline][metric].value
+        assert gain.value == pytest.approx(sway / best - 1)
+        assert gain.low <= gain.value <= gain.high
+    assert set(result.as_dict()["gain_vs_best_baseline"]) == {"spearman", "ndcg@k", "precision@k"}
 
 
 def test_evaluate_cli_writes_json_and_chart(tmp_path: Path) -> None:

@@ -1,1 +1,2 @@
-"""Does the score predict future engagement? Metrics, baselines and the evaluation protocol."""
+"""Does the score predict future engagement? Metrics, baselines, the evaluation protocol, and
+the fit of the score's default parameters on earlier time splits (``docs/evaluation.md``)."""

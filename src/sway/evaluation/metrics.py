@@ -12,6 +12,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ __all__ = [
     "Interval",
     "bootstrap",
     "ndcg_at_k",
+    "paired_bootstrap",
     "precision_at_k",
     "spearman",
 ]
@@ -114,5 +116,44 @@ def bootstrap(
     for i in range(resamples):
         idx = rng.integers(0, n, n)
         draws[i] = metric(predicted[idx], truth[idx], k)
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Interval(value, float(low), float(high))
+
+
+def paired_bootstrap(
+    metric: Metric,
+    predicted: Array,
+    reference: Array,
+    truth: Array,
+    k: int,
+    *,
+    resamples: int = 200,
+    seed: int = 0,
+) -> Interval:
+    """Relative gain ``metric(predicted) / metric(reference) - 1`` with a paired bootstrap 95%
+    interval: each resample draws one set of candidates and scores both rankings on it, so the
+    interval is that of the gain itself, much narrower than two separate intervals suggest.
+
+    With the same ``seed`` and ``resamples`` the draws are those of :func:`bootstrap`. A resample
+    where the reference scores 0 or less has no relative gain and is left out.
+    """
+
+    def gain(a: float, b: float) -> float:
+        return a / b - 1.0 if b > 0 else math.nan
+
+    value = gain(metric(predicted, truth, k), metric(reference, truth, k))
+    n = len(truth)
+    if n < 2:
+        return Interval(value, value, value)
+    rng = np.random.default_rng(seed)
+    draws = np.empty(resamples)
+    for i in range(resamples):
+        idx = rng.integers(0, n, n)
+        draws[i] = gain(
+            metric(predicted[idx], truth[idx], k), metric(reference[idx], truth[idx], k)
+        )
+    draws = draws[~np.isnan(draws)]
+    if len(draws) == 0:
+        return Interval(value, math.nan, math.nan)
     low, high = np.percentile(draws, [2.5, 97.5])
     return Interval(value, float(low), float(high))

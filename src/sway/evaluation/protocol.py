@@ -17,7 +17,7 @@ import numpy as np
 from sway.engines.duckdb import DuckDBEngine
 from sway.errors import ConfigError
 from sway.evaluation.baselines import BASELINES, TARGETS, baseline_values, candidates, truth_values
-from sway.evaluation.metrics import METRICS, Interval, bootstrap
+from sway.evaluation.metrics import METRICS, Interval, bootstrap, paired_bootstrap
 from sway.events import EVENT_COLUMNS
 from sway.scoring.scorer import InfluenceScorer
 from sway.store.db import Store
@@ -49,6 +49,9 @@ class EvaluationResult:
     metrics: dict[str, dict[str, Interval]] = field(default_factory=dict)
     #: Mean future engagement per decile of Sway's score (decile 1 = top 10%).
     deciles: list[float] = field(default_factory=list)
+    #: Per metric: the best baseline (by its value) and Sway's relative gain over it, with a
+    #: paired bootstrap 95% interval (the same resampled candidates score both).
+    gains: dict[str, tuple[str, Interval]] = field(default_factory=dict)
 
     def baselines(self) -> list[str]:
         """The baselines this data allowed (follower counts need follower data)."""
@@ -72,6 +75,10 @@ class EvaluationResult:
                 for method, values in self.metrics.items()
             },
             "deciles": self.deciles,
+            "gain_vs_best_baseline": {
+                metric: {"baseline": name, "gain": [iv.value, iv.low, iv.high]}
+                for metric, (name, iv) in self.gains.items()
+            },
         }
 
 
@@ -158,6 +165,14 @@ def evaluate(
             name: bootstrap(fn, values[method], truth, k, resamples=resamples, seed=seed)
             for name, fn in METRICS.items()
         }
+    for name, fn in METRICS.items():
+        best = result.best_baseline(name)
+        result.gains[name] = (
+            best,
+            paired_bootstrap(
+                fn, values["sway"], values[best], truth, k, resamples=resamples, seed=seed
+            ),
+        )
     order = np.lexsort((truth, -values["sway"]))
     result.deciles = [float(truth[part].mean()) for part in np.array_split(order, 10) if len(part)]
     return result

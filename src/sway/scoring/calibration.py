@@ -107,6 +107,19 @@ CURVES: dict[str, ReferenceCurve] = {
             "positive raw values per dataset; median -> 30, 99th percentile -> 80"
         ),
     ),
+    "1.1": ReferenceCurve(
+        version="1.1",
+        scale=1.2457649846216088,
+        shape=0.5768444814818517,
+        fitted_on=(
+            "benchmarks/bench_score.py calibrate, 2026-11-29, with the fitted defaults of 1.1: "
+            "default runs over back-to-back 90-day windows (up to 8 per dataset) of "
+            "stackexchange-french-meta, stackexchange-conlang-meta, snap-collegemsg, "
+            "snap-bitcoinotc, email-temporal, twitter15-16, reddit-api and "
+            "twitter-api-v2-twarc; 1,000 quantiles of the positive raw values per dataset; "
+            "median -> 30, 99th percentile -> 80"
+        ),
+    ),
 }
 
 

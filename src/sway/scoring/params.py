@@ -4,9 +4,13 @@ Every number the score depends on is a field of :class:`ScoreParams`; a run reco
 (see :meth:`ScoreParams.as_dict`), so any published score can be reproduced. Changing the
 *formulas* (not a parameter) means a new :data:`ALGORITHM_VERSION`, which starts a new series.
 
-The action weights are hand-set priors that follow the principle "effortful reactions weigh
-more" (replies, comments and quotes over reposts over likes); the evaluation issue fits them on
-data and publishes the fit.
+The defaults of version 1.1 come from ``sway fit`` (:mod:`sway.evaluation.fit`): seeded
+coordinate descent from the hand-set priors of version 1.0, on training splits of six real
+datasets that end before each dataset's evaluation split, keeping every DESIGN principle
+(effortful reactions still weigh more: replies, comments and quotes over reposts over likes).
+The procedure, the values and the command that reproduces them are in ``docs/evaluation.md``;
+``docs/evaluation/fit.json`` is the fit's output, and a test checks that the defaults below are
+its values.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from sway.errors import ConfigError
 
 __all__ = ["ALGORITHM_VERSION", "ScoreParams"]
 
-#: Version of the formulas and of the reference curve that maps raw influence to 1-100.
-#: Scores of different versions are different series and are never compared.
-ALGORITHM_VERSION = "1.0"
+#: Version of the formulas, their defaults and the reference curve that maps raw influence to
+#: 1-100. Scores of different versions are different series and are never compared. 1.1: the
+#: formulas of 1.0 with defaults fitted on data (docs/evaluation.md) and a refitted curve.
+ALGORITHM_VERSION = "1.1"
 
 _INTEGER_FIELDS = frozenset({"max_iter", "top_n", "integrity"})
 
@@ -81,21 +86,21 @@ class ScoreParams:
     weight_reply: float = 3.0
     weight_comment: float = 3.0
     weight_quote: float = 3.0
-    weight_repost: float = 2.0
-    weight_endorse: float = 2.0
+    weight_repost: float = 1.5
+    weight_endorse: float = 1.5
     weight_mention: float = 1.5
     weight_like: float = 1.0
     weight_vote: float = 1.0
     weight_follow: float = 0.5
     anonymous_weight: float = 0.5
-    half_life_days: float = 30.0
+    half_life_days: float = 14.0
     window_days: float = 90.0
     selectivity_rate: float = 10.0
     selectivity_strength: float = 0.5
-    amplification_prior: float = 2.0
-    mix_reach: float = 0.4
-    mix_amplification: float = 0.3
-    mix_network_impact: float = 0.3
+    amplification_prior: float = 5.0
+    mix_reach: float = 0.9
+    mix_amplification: float = 0.05
+    mix_network_impact: float = 0.05
     damping: float = 0.85
     full_endorsement: float = 1.0
     tolerance: float = 1e-12
