@@ -9,7 +9,19 @@ from typing import IO
 
 from sway.errors import SourceError
 
-__all__ = ["zip_opener"]
+__all__ = ["ZIP_ERRORS", "zip_opener"]
+
+#: What the standard library raises on a damaged, truncated, encrypted or unsupported zip:
+#: ``NotImplementedError`` for an unknown compression method or zip version, ``RuntimeError``
+#: for an encrypted member.
+ZIP_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def zip_opener(archive: zipfile.ZipFile, member: str, path: Path) -> Callable[[], IO[bytes]]:
@@ -18,7 +30,7 @@ def zip_opener(archive: zipfile.ZipFile, member: str, path: Path) -> Callable[[]
     def open_member() -> IO[bytes]:
         try:
             return archive.open(member)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except ZIP_ERRORS as exc:
             raise SourceError(
                 f"cannot read archive member ({exc})", path=f"{path}/{member}"
             ) from None

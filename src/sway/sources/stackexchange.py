@@ -40,7 +40,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
-from sway.sources._archive import zip_opener
+from sway.sources._archive import ZIP_ERRORS, zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek, strip_compression
 from sway.sources.base import Record, Rejected, Source
@@ -188,7 +188,7 @@ def _opener(file: Path) -> Callable[[], IO[bytes]]:
 def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except ZIP_ERRORS as exc:
         # The index of a zip is at its end: a truncated download loses it first.
         raise SourceError(
             f"not a readable zip archive ({exc}); expected a zip of a Stack Exchange dump",

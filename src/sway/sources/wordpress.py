@@ -37,7 +37,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
-from sway.sources._archive import zip_opener
+from sway.sources._archive import ZIP_ERRORS, zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek
 from sway.sources.base import Record, Rejected, Source
@@ -218,7 +218,7 @@ class WordPressSource(Source):
             return
         try:
             archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        except ZIP_ERRORS as exc:
             raise SourceError(f"not a readable zip archive ({exc})", path=path) from None
         with archive:
             members = _zip_xml_members(archive)
