@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from sway.errors import SourceError
 from sway.events import Action
+from sway.sources._html import html_text
 from sway.sources._jsonstream import iter_top
 from sway.sources._mastodon_ids import (
     NETWORK,
@@ -38,7 +39,6 @@ from sway.sources._social import (
     as_list,
     as_str,
     emit,
-    html_to_text,
     raw_text,
     ts_or_none,
 )
@@ -222,7 +222,8 @@ def _status(status: dict[str, Any], ctx: ApiContext, *, path: Path, where: str) 
             "target": target,
             "content_id": uri,
             "parent_id": parent_id,
-            "text": html_to_text(status.get("content")) or as_str(status.get("text")),
+            "text": html_text(status.get("content"), keep_breaks=True)
+            or as_str(status.get("text")),
             "tags": tags or None,
             "lang": as_str(status.get("language")),
         },

@@ -21,6 +21,7 @@ import orjson
 
 from sway.errors import SourceError
 from sway.events import Action
+from sway.sources._html import html_text
 from sway.sources._io import open_binary
 from sway.sources._jsonstream import iter_top
 from sway.sources._mastodon_ids import (
@@ -38,7 +39,6 @@ from sway.sources._social import (
     as_list,
     as_str,
     emit,
-    html_to_text,
     raw_text,
     ts_or_none,
 )
@@ -276,7 +276,7 @@ def _note(
             "target": target,
             "content_id": uri,
             "parent_id": parent_id,
-            "text": html_to_text(note.get("content")),
+            "text": html_text(note.get("content"), keep_breaks=True),
             "tags": tags or None,
             "lang": lang if isinstance(lang, str) else None,
         },

@@ -13,8 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import lxml.etree
-import lxml.html
 import orjson
 
 from sway.errors import SourceError
@@ -31,7 +29,6 @@ __all__ = [
     "as_str",
     "data_files",
     "emit",
-    "html_to_text",
     "is_cassette",
     "raw_text",
     "read_index_tsv",
@@ -77,25 +74,6 @@ def ts_or_none(value: Any) -> datetime | None:
     except ValueError:
         return None
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-
-
-def html_to_text(html: Any) -> str | None:
-    """Plain text of an HTML fragment (a post body), paragraphs and line breaks kept."""
-    if not isinstance(html, str) or not html.strip():
-        return None
-    if "<" not in html and "&" not in html:
-        return html
-    try:
-        root = lxml.html.fragment_fromstring(html, create_parent="div")
-    except (lxml.etree.LxmlError, ValueError):
-        # Not parseable as HTML (e.g. control characters): keep the source text rather than lose it.
-        return html
-    for br in root.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    for p in root.iter("p"):
-        p.tail = "\n\n" + (p.tail or "")
-    text = str(root.text_content()).strip()
-    return text or None
 
 
 class Seen:
