@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sway.errors import StoreError
-from sway.store.db import Store
+from sway.store.db import Store, is_lock_conflict
 
 __all__ = ["StoreBusy", "StoreGate"]
 
@@ -37,11 +37,6 @@ class StoreBusy(StoreError):
     def __init__(self, path: Path, retry_after: int = 5) -> None:
         super().__init__(f"{path}: the store is busy (another process is writing); retry soon")
         self.retry_after = retry_after
-
-
-def _is_lock_conflict(exc: StoreError) -> bool:
-    text = str(exc).lower()
-    return "lock" in text or "conflicting" in text or "resource temporarily unavailable" in text
 
 
 class StoreGate:
@@ -80,10 +75,11 @@ class StoreGate:
         delay = 0.01
         while True:
             try:
-                return Store.open(self.path, read_only=read_only)
+                # The gate retries itself (with its own deadline and StoreBusy), so no wait inside.
+                return Store.open(self.path, read_only=read_only, lock_wait=0)
             except StoreError as exc:
-                if not _is_lock_conflict(exc) or time.monotonic() >= deadline:
-                    if _is_lock_conflict(exc):
+                if not is_lock_conflict(exc) or time.monotonic() >= deadline:
+                    if is_lock_conflict(exc):
                         raise StoreBusy(self.path) from None
                     raise
             time.sleep(delay)

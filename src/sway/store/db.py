@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -13,7 +14,15 @@ import duckdb
 
 from sway.errors import StoreError
 
-__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
+__all__ = [
+    "DEFAULT_DB",
+    "LOCK_WAIT_ENV",
+    "SCHEMA_VERSION",
+    "Store",
+    "default_db_path",
+    "is_lock_conflict",
+    "migrations",
+]
 
 DEFAULT_DB = "sway.duckdb"
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -40,6 +49,29 @@ def migrations() -> list[tuple[int, str, str]]:
 
 SCHEMA_VERSION = len(migrations())
 
+#: Environment variable: seconds to wait for another process's lock on the store.
+LOCK_WAIT_ENV = "SWAY_LOCK_WAIT"
+_DEFAULT_LOCK_WAIT = 10.0
+
+
+def _env_lock_wait() -> float:
+    raw = os.environ.get(LOCK_WAIT_ENV)
+    if raw is None or not raw.strip():
+        return _DEFAULT_LOCK_WAIT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise StoreError(f"{LOCK_WAIT_ENV}={raw!r}: expected a number of seconds >= 0")
+    return value
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` says another process holds the store's file lock."""
+    text = str(exc).lower()
+    return "lock" in text or "conflicting" in text or "resource temporarily unavailable" in text
+
 
 class Store:
     """An open Sway store. Use as a context manager; :meth:`open` migrates it to the latest schema.
@@ -52,15 +84,14 @@ class Store:
         Open without taking the write lock, for readers running beside a writer.
     """
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, read_only: bool = False, lock_wait: float | None = None
+    ) -> None:
         self.path = Path(path)
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store; run `sway ingest` first")
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+        self.con = self._connect(lock_wait if lock_wait is not None else _env_lock_wait())
         self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory: DuckDB spills to disk beyond this instead of growing with the input.
         memory_limit = os.environ.get("SWAY_MEMORY_LIMIT", "2GB")
@@ -70,10 +101,44 @@ class Store:
         except duckdb.Error as exc:
             raise StoreError(f"SWAY_MEMORY_LIMIT={memory_limit!r} is not a size ({exc})") from None
 
+    def _connect(self, lock_wait: float) -> duckdb.DuckDBPyConnection:
+        # DuckDB allows one writing process per file (or many readers). Another process's
+        # short write (the API server flushing usage counters, a second CLI command) should
+        # make this one wait a little, not fail: retry with backoff for ``lock_wait`` seconds.
+        deadline = time.monotonic() + lock_wait
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=self.read_only)
+            except duckdb.Error as exc:
+                if not is_lock_conflict(exc):
+                    raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
+                if time.monotonic() >= deadline:
+                    raise StoreError(
+                        f"{self.path}: the store is locked by another process (waited "
+                        f"{lock_wait:g} s; set {LOCK_WAIT_ENV} to wait longer) ({exc})"
+                    ) from None
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 1.0)
+
     @classmethod
-    def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
-        """Open (creating and migrating as needed) the store at ``path``."""
-        store = cls(path if path is not None else default_db_path(), read_only=read_only)
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        lock_wait: float | None = None,
+    ) -> Store:
+        """Open (creating and migrating as needed) the store at ``path``.
+
+        ``lock_wait`` is how many seconds to wait while another process holds the store's lock
+        (default: ``$SWAY_LOCK_WAIT``, else 10).
+        """
+        store = cls(
+            path if path is not None else default_db_path(),
+            read_only=read_only,
+            lock_wait=lock_wait,
+        )
         if read_only:
             version = store.schema_version()
             if version != SCHEMA_VERSION:
