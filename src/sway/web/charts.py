@@ -101,7 +101,9 @@ def history_svg(series: Sequence[Series], *, label: str) -> str:
     with matplotlib.rc_context(_RC):
         fig = _figure(7.0, 2.6)
         ax = fig.add_subplot()
-        for i, s in enumerate(series):
+        # Oldest series first, so that each later one's start is where a new series begins.
+        drawn = sorted((s for s in series if s.points), key=lambda s: min(p.when for p in s.points))
+        for i, s in enumerate(drawn):
             color = _COLORS[i % len(_COLORS)]
             xs = [_days(p.when) for p in s.points]
             ys = [p.value for p in s.points]
@@ -121,13 +123,15 @@ def history_svg(series: Sequence[Series], *, label: str) -> str:
         ax.set_ylim(0, 100)
         ax.set_ylabel("score")
         ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
-        if len(series) > 1:
+        if len(drawn) > 1:
             ax.legend(loc="lower left", fontsize=8, frameon=False)
         fig.autofmt_xdate()
     return _svg(fig, label)
 
 
-def bars_svg(bars: Sequence[Bar], *, label: str, unit: str = "points") -> str:
+def bars_svg(
+    bars: Sequence[Bar], *, label: str, unit: str = "points", value_format: str = "{:+.1f}"
+) -> str:
     """Signed horizontal bars (factor contributions): green adds, red takes away."""
     with matplotlib.rc_context(_RC):
         fig = _figure(7.0, 0.45 * max(len(bars), 1) + 0.6)
@@ -138,7 +142,7 @@ def bars_svg(bars: Sequence[Bar], *, label: str, unit: str = "points") -> str:
         ax.barh(labels, values, color=colors, height=0.6)
         for y, v in enumerate(values):
             ax.annotate(
-                f"{v:+.1f}",
+                value_format.format(v),
                 (v, y),
                 xytext=(4 if v >= 0 else -4, 0),
                 textcoords="offset points",

@@ -187,6 +187,7 @@ def campaign(
             ],
             label="New people each pick adds to the campaign's reach",
             unit="new people reached",
+            value_format="+{:.0f}",
         )
     return render(
         request,
