@@ -6,27 +6,31 @@ none``), so a chart is a few kilobytes and uses the page's own font.
 
 Only Matplotlib's object API is used (``Figure``, never ``pyplot``): pyplot keeps global state
 that concurrent requests would share. Rendering still takes a lock, as Matplotlib makes no
-promise about threads.
+promise about threads. Charts are cached by their data (all arguments are hashable tuples).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
 import matplotlib
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 __all__ = ["Bar", "Node", "Point", "Series", "bars_svg", "history_svg", "network_svg"]
 
 _LOCK = threading.Lock()
+#: Charts kept, by their data: a chart changes only with a new run, and drawing one costs
+#: a tenth of a second or more, far more than the page around it.
+CACHED = 512
 _RC: dict[Any, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sway",  # the same chart gives the same bytes
@@ -52,7 +56,7 @@ class Point:
 @dataclass(frozen=True)
 class Series:
     name: str
-    points: Sequence[Point]
+    points: tuple[Point, ...]
 
 
 @dataclass(frozen=True)
@@ -90,16 +94,22 @@ def _days(when: datetime) -> float:
     return (when - _EPOCH).total_seconds() / 86400.0
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, *, margins: tuple[float, float, float, float]) -> Figure:
+    """A figure with fixed margins (left, right, bottom, top as fractions): Matplotlib's
+    automatic layouts draw everything twice, which costs more than the chart itself."""
     with matplotlib.rc_context(_RC):
-        return Figure(figsize=(width, height), layout="constrained")
+        fig = Figure(figsize=(width, height))
+    left, right, bottom, top = margins
+    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    return fig
 
 
-def history_svg(series: Sequence[Series], *, label: str) -> str:
+@functools.lru_cache(maxsize=CACHED)
+def history_svg(series: tuple[Series, ...], *, label: str) -> str:
     """Score over time, one line per series; a dashed line marks where a new series (a new
     algorithm version or new parameters) starts, since scores of two series do not compare."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.0, 2.6)
+        fig = _figure(7.0, 2.6, margins=(0.08, 0.98, 0.2, 0.95))
         ax = fig.add_subplot()
         # Oldest series first, so that each later one's start is where a new series begins.
         drawn = sorted((s for s in series if s.points), key=lambda s: min(p.when for p in s.points))
@@ -124,17 +134,22 @@ def history_svg(series: Sequence[Series], *, label: str) -> str:
         ax.set_ylabel("score")
         ax.grid(axis="y", color="#e5e7eb", linewidth=0.8)
         if len(drawn) > 1:
-            ax.legend(loc="lower left", fontsize=8, frameon=False)
+            ax.legend(loc="upper left", fontsize=8, frameon=False)
         fig.autofmt_xdate()
     return _svg(fig, label)
 
 
+@functools.lru_cache(maxsize=CACHED)
 def bars_svg(
-    bars: Sequence[Bar], *, label: str, unit: str = "points", value_format: str = "{:+.1f}"
+    bars: tuple[Bar, ...], *, label: str, unit: str = "points", value_format: str = "{:+.1f}"
 ) -> str:
     """Signed horizontal bars (factor contributions): green adds, red takes away."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.0, 0.45 * max(len(bars), 1) + 0.6)
+        height = 0.4 * max(len(bars), 1) + 0.7
+        longest = max([len(b.label) for b in bars] + [4])
+        # Room for the longest label at about 5.5 points a character, and the axis title.
+        left = min(0.45, (longest * 5.5 + 16) / (7.0 * 72))
+        fig = _figure(7.0, height, margins=(left, 0.9, 0.5 / height + 0.05, 0.97))
         ax = fig.add_subplot()
         labels = [b.label for b in bars][::-1]
         values = [b.value for b in bars][::-1]
@@ -156,58 +171,63 @@ def bars_svg(
     return _svg(fig, label)
 
 
-def network_svg(center: str, drivers: Sequence[Node], driven: Sequence[Node], *, label: str) -> str:
+@functools.lru_cache(maxsize=CACHED)
+def network_svg(
+    center: str, drivers: tuple[Node, ...], driven: tuple[Node, ...], *, label: str
+) -> str:
     """A small network picture: who drives the subject (left, arrows in) and whom it drives
-    (right, arrows out); a node's size follows its contribution."""
+    (right, arrows out); a node's size and its edge's width follow its contribution."""
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.0, 3.4)
+        rows = max(len(drivers), len(driven), 3)
+        fig = _figure(7.0, 0.32 * rows + 1.0, margins=(0.0, 1.0, 0.0, 1.0))
         ax = fig.add_subplot()
         ax.set_axis_off()
-        ax.set_xlim(-1.9, 1.9)
-        ax.set_ylim(-1.25, 1.25)
-        ax.set_aspect("equal")
+        ax.set_xlim(-2.0, 2.0)
+        ax.set_ylim(-1.25, 1.2)
         top = max([n.weight for n in (*drivers, *driven)] + [1e-12])
+        edges, widths, heads, head_dirs = [], [], [], []
         for side, nodes, color in ((-1, drivers, _COLORS[0]), (1, driven, _COLORS[1])):
+            xs, ys, sizes = [], [], []
             for i, node in enumerate(nodes):
                 angle = math.pi * (0.5 - (i + 1) / (len(nodes) + 1))
-                x, y = side * math.cos(angle) * 1.15, math.sin(angle) * 1.0
-                start, end = ((x, y), (0.0, 0.0)) if side < 0 else ((0.0, 0.0), (x, y))
-                ax.annotate(
-                    "",
-                    xy=end,
-                    xytext=start,
-                    arrowprops={
-                        "arrowstyle": "-|>",
-                        "color": "#9ca3af",
-                        "shrinkA": 9,
-                        "shrinkB": 9,
-                        "linewidth": 0.6 + 2.4 * node.weight / top,
-                    },
-                )
-                size = 40 + 260 * node.weight / top
-                ax.scatter([x], [y], s=size, color=color, zorder=3)
-                ax.annotate(
+                x, y = side * math.cos(angle) * 1.1, math.sin(angle) * 0.95
+                xs.append(x)
+                ys.append(y)
+                sizes.append(30 + 220 * node.weight / top)
+                edges.append([(x, y), (0.0, 0.0)])
+                widths.append(0.6 + 2.4 * node.weight / top)
+                # The arrow head sits on the edge, pointing at whoever is driven.
+                (sx, sy), (ex, ey) = ((x, y), (0.0, 0.0)) if side < 0 else ((0.0, 0.0), (x, y))
+                heads.append((sx + 0.55 * (ex - sx), sy + 0.55 * (ey - sy)))
+                head_dirs.append((ex - sx, ey - sy))
+                ax.text(
+                    x + side * 0.07,
+                    y,
                     node.label,
-                    (x, y),
-                    xytext=(-8 if side < 0 else 8, 0),
-                    textcoords="offset points",
                     ha="right" if side < 0 else "left",
                     va="center",
                     fontsize=8,
                     color=_INK,
                 )
-        ax.scatter([0], [0], s=420, color=_INK, zorder=4)
-        ax.annotate(
-            center,
-            (0, 0),
-            xytext=(0, -16),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=9,
-            color=_INK,
-            weight="bold",
-        )
-        ax.annotate("who drives it", (-1.85, 1.2), fontsize=8, color=_MUTED, va="top")
-        ax.annotate("whom it drives", (1.85, 1.2), fontsize=8, color=_MUTED, va="top", ha="right")
+            ax.scatter(xs, ys, s=sizes, color=color, zorder=3)
+        ax.add_collection(LineCollection(edges, linewidths=widths, colors="#9ca3af", zorder=1))
+        if heads:
+            ax.quiver(
+                [h[0] for h in heads],
+                [h[1] for h in heads],
+                [d[0] * 0.05 for d in head_dirs],
+                [d[1] * 0.05 for d in head_dirs],
+                angles="xy",
+                scale_units="xy",
+                scale=1,
+                color="#6b7280",
+                width=0.004,
+                headwidth=4,
+                headlength=4,
+                zorder=2,
+            )
+        ax.scatter([0], [0], s=380, color=_INK, zorder=4)
+        ax.text(0, -0.13, center, ha="center", va="top", fontsize=9, color=_INK, weight="bold")
+        ax.text(-1.95, 1.15, "who drives it", fontsize=8, color=_MUTED, va="top")
+        ax.text(1.95, 1.15, "whom it drives", fontsize=8, color=_MUTED, va="top", ha="right")
     return _svg(fig, label)

@@ -157,15 +157,15 @@ def _draw(page: ProfilePage) -> None:
     series = page.history.series
     if any(s.points for s in series):
         page.charts["history"] = charts.history_svg(
-            [
+            tuple(
                 charts.Series(
                     name=f"{s.algorithm_version} ({s.series})"
                     if s.series != s.algorithm_version
                     else s.algorithm_version,
-                    points=[charts.Point(p.as_of, p.score, p.run_id) for p in s.points],
+                    points=tuple(charts.Point(p.as_of, p.score, p.run_id) for p in s.points),
                 )
                 for s in series
-            ],
+            ),
             label=f"Score history of {page.title}",
         )
         ordered = sorted(
@@ -181,17 +181,17 @@ def _draw(page: ProfilePage) -> None:
             )
     if page.explanation is not None and page.explanation.contributions:
         page.charts["contributions"] = charts.bars_svg(
-            [
+            tuple(
                 charts.Bar(_FACTOR_NAMES.get(c.factor, c.factor.replace("_", " ")), c.points)
                 for c in page.explanation.contributions
-            ],
+            ),
             label=f"How much each factor adds to the score of {page.title}",
         )
     if page.influencers or page.influencees:
         page.charts["network"] = charts.network_svg(
             page.title,
-            [charts.Node(_label(i), i.contribution) for i in page.influencers],
-            [charts.Node(_label(i), i.contribution) for i in page.influencees],
+            tuple(charts.Node(_label(i), i.contribution) for i in page.influencers),
+            tuple(charts.Node(_label(i), i.contribution) for i in page.influencees),
             label=f"Who drives {page.title} and whom it drives",
         )
 

@@ -181,10 +181,10 @@ def campaign(
         from sway.web.charts import Bar, bars_svg
 
         chart = bars_svg(
-            [
+            tuple(
                 Bar(m.account.display_name or m.account.handle or m.account.account_id, m.new)
                 for m in plan.members
-            ],
+            ),
             label="New people each pick adds to the campaign's reach",
             unit="new people reached",
             value_format="+{:.0f}",
