@@ -11,7 +11,6 @@ import csv
 import io
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -19,9 +18,9 @@ from sway.api import service
 from sway.api.errors import ApiError
 from sway.api.routes.triage import triager
 from sway.api.state import ServiceState
-from sway.errors import SourceError
-from sway.triage import order_queue, parse_message
+from sway.triage import order_queue
 from sway.web.auth import authorize, forget_key, keep_key, safe_next
+from sway.web.inbox import example_inbox, parse_inbox
 from sway.web.profile import account_page, person_page
 from sway.web.render import render
 
@@ -29,8 +28,6 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
-#: Most messages triaged from the form at once.
-TRIAGE_FORM_MAX = 1000
 NetworkQuery = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_.-]{0,63})?$")]
 TopicQuery = Annotated[str | None, Query(max_length=200)]
 
@@ -257,78 +254,12 @@ def campaign_csv(
 # -- triage -------------------------------------------------------------------------------
 
 
-def _example_inbox(state: ServiceState) -> str:
-    """A few messages from the top accounts of the served run, to try the queue with."""
-    accounts, _ = state.index.leaderboard(offset=0, limit=3)
-    texts = (
-        "Thanks, the new release looks great.",
-        "My order never arrived and nobody answers. I need a refund, please fix this!",
-        "How much is the team plan? Thinking of buying it this week.",
-        "Urgent: the app is crashing on start for days, can you help asap?",
-    )
-    messages: list[dict[str, Any]] = []
-    for i, text in enumerate(texts):
-        if not accounts:
-            break
-        a = accounts[i % len(accounts)]
-        messages.append(
-            {"id": f"m{i + 1}", "network": a.network, "author": a.account_id, "text": text}
-        )
-    messages.append(
-        {
-            "id": "m5",
-            "network": "twitter",
-            "author": "someone_new",
-            "text": "is it in stock?",
-            "lifetime_value": 1200,
-            "orders": 6,
-        }
-    )
-    return "\n".join(orjson.dumps(m).decode() for m in messages)
-
-
-def _parse_inbox(text: str) -> list[Any]:
-    """Messages from the form: JSON lines, or one JSON array; errors name the line."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        try:
-            data = orjson.loads(stripped)
-        except orjson.JSONDecodeError as exc:
-            raise ApiError(422, f"not valid JSON ({exc})", field="messages") from None
-        rows = list(data) if isinstance(data, list) else []
-    else:
-        rows = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(orjson.loads(line))
-            except orjson.JSONDecodeError as exc:
-                raise ApiError(
-                    422, f"line {n}: not valid JSON ({exc})", field=f"line {n}"
-                ) from None
-    if len(rows) > TRIAGE_FORM_MAX:
-        raise ApiError(413, f"more than {TRIAGE_FORM_MAX} messages at once", field="messages")
-    messages = []
-    for i, row in enumerate(rows, 1):
-        if not isinstance(row, dict):
-            raise ApiError(422, f"message {i}: expected a JSON object", field=f"message {i}")
-        try:
-            messages.append(parse_message(row, record=i))
-        except SourceError as exc:
-            field = f"message {i}" + (f".{exc.field}" if exc.field else "")
-            raise ApiError(
-                422, f"{field}: {exc.message}", code="invalid_input", field=field
-            ) from None
-    return messages
-
-
 @router.get("/triage", response_class=HTMLResponse)
 def triage_form(request: Request) -> Response:
     authorize(request, "crm")
     state = _state(request)
     return render(
-        request, "triage.html", {"messages": _example_inbox(state), "queue": None, "error": None}
+        request, "triage.html", {"messages": example_inbox(state), "queue": None, "error": None}
     )
 
 
@@ -337,7 +268,7 @@ def triage(request: Request, messages: Annotated[str, Form(max_length=5_000_000)
     authorize(request, "crm")
     state = _state(request)
     try:
-        parsed = _parse_inbox(messages)
+        parsed = parse_inbox(messages)
     except ApiError as exc:
         return render(
             request,
