@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= demo.duckdb
 DEMO_DATA := data/demo/stackexchange-conlang-meta
+DEMO_PORT ?= 8000
+DEMO_EARLIER_RUNS := 2020-07-25T00:00:00Z 2020-08-18T00:00:00Z 2020-08-24T00:00:00Z
 
 .PHONY: install demo test lint format bench docs clean
 
@@ -19,8 +21,14 @@ demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB).wal
 	$(BIN)/sway --db $(DEMO_DB) ingest $(DEMO_DATA)
 	$(BIN)/sway --db $(DEMO_DB) stats
+	# Earlier runs first, so that the dashboard's history and day/week/month changes show something.
+	for as_of in $(DEMO_EARLIER_RUNS); do $(BIN)/sway --db $(DEMO_DB) score -q --window 3y --as-of $$as_of; done
 	$(BIN)/sway --db $(DEMO_DB) score --window 3y
 	$(BIN)/sway --db $(DEMO_DB) top --limit 20
+	$(BIN)/sway --db $(DEMO_DB) topics compute
+	@key=$$($(BIN)/sway --db $(DEMO_DB) apikey create --name demo-dashboard --scope read --scope crm) && \
+	  printf '\nDashboard: http://127.0.0.1:%s/\nAPI key:   %s   (log in with it; it also works as X-API-Key)\n\n' '$(DEMO_PORT)' "$$key" && \
+	  exec $(BIN)/sway --db $(DEMO_DB) serve --port $(DEMO_PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

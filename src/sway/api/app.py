@@ -18,6 +18,7 @@ from sway.api.models import CustomerIn, ErrorBody, MessageIn
 from sway.api.routes import ROUTERS
 from sway.api.settings import Settings
 from sway.api.state import ServiceState
+from sway.web import install as install_dashboard
 
 __all__ = ["create_app"]
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, state: ServiceState | None = None) -> Fast
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    install_dashboard(app)  # after the API's error handlers, which it wraps for its pages
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -556,8 +556,9 @@ class ServingIndex:
         needle = query.strip().removeprefix("@")
         if not needle:
             return [], 0
+        # Kleene "or": an account without a handle still matches by its display name.
         mask = pc.fill_null(
-            pc.or_(
+            pc.or_kleene(
                 pc.match_substring(self._handle, needle, ignore_case=True),
                 pc.match_substring(self._display, needle, ignore_case=True),
             ),

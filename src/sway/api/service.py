@@ -7,6 +7,8 @@ index's views and the public models lives here. Raises :class:`~sway.api.errors.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sway.api.errors import ApiError
@@ -31,12 +33,15 @@ from sway.api.models import (
     Topic,
 )
 from sway.store.db import Store
-from sway.store.queries import influencees, influencers, score_history
+from sway.store.queries import influencees, influencers, reactor_sets, score_history
 from sway.store.runs import RunInfo
 
 __all__ = [
+    "CampaignMember",
+    "CampaignPlan",
     "account_profile",
     "account_summary",
+    "campaign",
     "explain",
     "find_account",
     "find_person",
@@ -130,6 +135,21 @@ def account_summary(a: AccountView) -> AccountSummary:
         display_name=a.display_name,
         score=a.score,
         bucket=bucket(a.score),
+    )
+
+
+def _summary_of(index: ServingIndex, network: str, account_id: str) -> AccountSummary:
+    """The account's summary, or a bare one (id only) for an account the index lacks."""
+    found = index.account(network, account_id)
+    if found is not None:
+        return account_summary(found)
+    return AccountSummary(
+        network=network,
+        account_id=account_id,
+        handle=None,
+        display_name=None,
+        score=None,
+        bucket=None,
     )
 
 
@@ -421,24 +441,109 @@ def influence_page(
     rows, total = query(store, run.run_id, refs, offset=offset, limit=limit)
     items = []
     for r in rows:
-        other = index.account(r["network"], r["account_id"])
-        summary = (
-            account_summary(other)
-            if other is not None
-            else AccountSummary(
-                network=r["network"],
-                account_id=r["account_id"],
-                handle=None,
-                display_name=None,
-                score=None,
-                bucket=None,
-            )
-        )
         items.append(
             InfluenceLink(
-                account=summary,
+                account=_summary_of(index, r["network"], r["account_id"]),
                 reactions=int(r["reactions"]),
                 contribution=float(r["contribution"]),
             )
         )
     return page(items, max(total, offset + len(items)), offset, limit)
+
+
+# -- campaigns ----------------------------------------------------------------------------
+
+
+#: How many of a topic's most influential accounts the campaign builder chooses from.
+CAMPAIGN_CANDIDATES = 200
+
+
+@dataclass(frozen=True)
+class CampaignMember:
+    """One proposed account: its own engaged audience, what it adds, what it shares."""
+
+    account: AccountSummary
+    topic_score: float
+    audience: int
+    new: int
+    overlap: int
+    reach: int
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """The accounts proposed for a topic, in the order picked.
+
+    ``reach`` is the distinct engaged audience of the picks together; ``audience_sum`` what
+    their audiences add up to when counted separately (the difference is the overlap saved);
+    ``overlaps[i][j]`` the audience picks ``i`` and ``j`` share.
+    """
+
+    topic: str
+    network: str | None
+    k: int
+    candidates: int
+    start: datetime
+    end: datetime
+    members: list[CampaignMember]
+    overlaps: list[list[int]]
+
+    @property
+    def reach(self) -> int:
+        return self.members[-1].reach if self.members else 0
+
+    @property
+    def audience_sum(self) -> int:
+        return sum(m.audience for m in self.members)
+
+
+def campaign(
+    store: Store,
+    index: ServingIndex,
+    topic: str,
+    *,
+    network: str | None,
+    k: int,
+    candidates: int = CAMPAIGN_CANDIDATES,
+) -> CampaignPlan:
+    """Propose ``k`` accounts influential on ``topic`` (an id, name or slug) who together reach
+    the largest distinct engaged audience: greedy maximum coverage
+    (:func:`sway.campaign.greedy_cover`) over the reactor sets of the topic's
+    ``candidates`` most influential accounts, in the latest topic run's window. Among
+    candidates adding as many new people, the higher topic score wins."""
+    from sway.campaign import greedy_cover, overlap_matrix
+    from sway.errors import ConfigError, ScoringError
+    from sway.store.topics import get_topic_run
+    from sway.store.topics import topic_leaderboard as board
+
+    try:
+        run = get_topic_run(store)
+        name, rows = board(store, topic, network=network, limit=candidates)
+    except (ConfigError, ScoringError) as exc:
+        raise ApiError(404, str(exc), field="query.topic") from None
+    refs = [(str(r["network"]), str(r["account_id"])) for r in rows]
+    topic_scores = {ref: float(r["score"]) for ref, r in zip(refs, rows, strict=True)}
+    sets = reactor_sets(store, refs, start=run.window_start, end=run.as_of)
+    picks = greedy_cover(sets, k, order=refs)
+    members = []
+    for pick in picks:
+        members.append(
+            CampaignMember(
+                account=_summary_of(index, *pick.key),
+                topic_score=topic_scores[pick.key],
+                audience=pick.audience,
+                new=pick.new,
+                overlap=pick.overlap,
+                reach=pick.reach,
+            )
+        )
+    return CampaignPlan(
+        topic=name,
+        network=network,
+        k=k,
+        candidates=len(refs),
+        start=run.window_start,
+        end=run.as_of,
+        members=members,
+        overlaps=overlap_matrix(sets, [p.key for p in picks]),
+    )

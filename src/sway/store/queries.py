@@ -26,6 +26,7 @@ __all__ = [
     "key_hash",
     "keys_version",
     "klout_id",
+    "reactor_sets",
     "reactor_total",
     "score_history",
     "serving_accounts",
@@ -521,6 +522,39 @@ def _refs(accounts: list[tuple[str, str]]) -> _Refs:
     for network, account_id in accounts:
         params.extend([network, account_id])
     return _Refs(", ".join(["(?::VARCHAR, ?::VARCHAR)"] * len(accounts)), params)
+
+
+def reactor_sets(
+    store: Store,
+    accounts: list[tuple[str, str]],
+    *,
+    start: datetime,
+    end: datetime,
+) -> dict[tuple[str, str], set[str]]:
+    """Everyone who reacted to each of these accounts in ``[start, end)``: their engaged
+    audience, as sets of reactor ids (a reactor is named within its network, so the sets of
+    accounts on two networks never share anyone).
+
+    Self-reactions, follows and negative reactions (down-votes, ``value <= 0``) are left out,
+    as the scorer and the topics leave them out; anonymous reactions have no one to count.
+    """
+    found: dict[tuple[str, str], set[str]] = {ref: set() for ref in accounts}
+    if not accounts:
+        return found
+    refs = _refs(accounts)
+    rows = store.rows(
+        f"""
+        WITH refs(network, account_id) AS (VALUES {refs.sql})
+        SELECT DISTINCT e.network, e.target, e.actor
+        FROM events e JOIN refs r ON r.network = e.network AND r.account_id = e.target
+        WHERE e.ts >= ? AND e.ts < ? AND e.actor IS NOT NULL AND e.actor <> e.target
+          AND e.action NOT IN ('post', 'follow') AND coalesce(e.value, 1) > 0
+        """,
+        [*refs.params, start, end],
+    )
+    for network, target, actor in rows:
+        found[(str(network), str(target))].add(str(actor))
+    return found
 
 
 # -- API keys -----------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The privacy panel of a profile: who can see the score, and where a person's data is
+exported or erased.
+
+The links are made in one place, :func:`privacy_links`, so that the routes of the erasure and
+export flows are named once for the whole dashboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from sway.api.keys import ApiKey
+
+__all__ = ["PrivacyLink", "privacy_links", "score_viewers"]
+
+
+@dataclass(frozen=True)
+class PrivacyLink:
+    """A privacy action: its HTTP route (what a client or a form calls) and its CLI twin."""
+
+    label: str
+    method: str
+    href: str
+    cli: str
+
+
+def privacy_links(person_id: str) -> list[PrivacyLink]:
+    """Export and erasure of a person's data (``person_id``: a person, or the
+    ``network:account_id`` of an account standing for itself)."""
+    path = f"/v1/people/{quote(person_id, safe='')}"
+    return [
+        PrivacyLink(
+            label="Export everything stored about this person",
+            method="GET",
+            href=f"{path}/export",
+            cli=f"sway export-person {person_id}",
+        ),
+        PrivacyLink(
+            label="Erase this person's data",
+            method="DELETE",
+            href=path,
+            cli=f"sway forget {person_id}",
+        ),
+    ]
+
+
+def score_viewers(keys: Iterable[ApiKey]) -> list[ApiKey]:
+    """The active keys that can read this score under the current rules: every key with the
+    ``read`` scope (or ``admin``) sees every score, so the list is the same on every page."""
+    return [k for k in keys if k.active and k.allows("read")]

@@ -1,0 +1,288 @@
+"""The dashboard's pages. Thin, as the API's routes are: parse, call :mod:`sway.api.service`
+(or :mod:`sway.web.profile`, which calls it), render a template.
+
+Every page needs the session's key (:mod:`sway.web.auth`); errors are rendered as pages by
+:func:`sway.web.install`'s handlers, not as JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from sway.api import service
+from sway.api.errors import ApiError
+from sway.api.routes.triage import triager
+from sway.api.state import ServiceState
+from sway.triage import order_queue
+from sway.web.auth import authorize, forget_key, keep_key, safe_next
+from sway.web.inbox import example_inbox, parse_inbox
+from sway.web.profile import account_page, person_page
+from sway.web.render import render
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 25
+NetworkQuery = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_.-]{0,63})?$")]
+TopicQuery = Annotated[str | None, Query(max_length=200)]
+
+
+def _state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.sway
+    return state
+
+
+# -- session ------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request, next: Annotated[str | None, Query(max_length=2000)] = None
+) -> Response:
+    return render(request, "login.html", {"next": safe_next(next), "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    key: Annotated[str, Form(max_length=200)],
+    next: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    found = _state(request).authenticate(key)
+    if found is None or not found.allows("read"):
+        error = (
+            "This key is not valid (or was revoked)."
+            if found is None
+            else "This key lacks the read scope the dashboard needs."
+        )
+        return render(request, "login.html", {"next": safe_next(next), "error": error}, status=401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    keep_key(request, response, key.strip())
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    forget_key(response)
+    return response
+
+
+# -- leaderboards -------------------------------------------------------------------------
+
+
+def _topic_names(state: ServiceState) -> list[str]:
+    from sway.store.topics import catalog_rows, get_topic_run
+
+    with state.gate.read() as store:
+        if not store.scalar("SELECT count(*) FROM topic_runs"):
+            return []
+        run = get_topic_run(store)
+        return [str(r["topic"]) for r in catalog_rows(store, run.topic_run_id, limit=500)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def leaderboards(
+    request: Request,
+    kind: Annotated[str, Query(pattern="^(accounts|people)$")] = "accounts",
+    network: NetworkQuery = None,
+    topic: TopicQuery = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
+    authorize(request, "read")
+    state = _state(request)
+    index = state.index
+    network, topic, q = network or None, (topic or "").strip() or None, (q or "").strip() or None
+    board: Any
+    if q is not None:
+        board, mode = (
+            service.search(index, q, network=network, offset=offset, limit=PAGE_SIZE),
+            "search",
+        )
+    elif topic is not None:
+        with state.gate.read() as store:
+            board = service.topic_leaderboard(
+                store,
+                index,
+                topic,
+                network=network if kind == "accounts" else None,
+                people=kind == "people",
+                offset=offset,
+                limit=PAGE_SIZE,
+            )
+        mode = kind
+    elif kind == "people":
+        board, mode = service.people_leaderboard(index, offset=offset, limit=PAGE_SIZE), "people"
+    else:
+        board, mode = (
+            service.leaderboard(index, network=network, offset=offset, limit=PAGE_SIZE),
+            "accounts",
+        )
+    return render(
+        request,
+        "leaderboard.html",
+        {
+            "board": board,
+            "mode": mode,
+            "filters": {"kind": kind, "network": network or "", "topic": topic or "", "q": q or ""},
+            "networks": index.networks,
+            "topics": _topic_names(state),
+            "run": service.run_public(index.run),
+        },
+    )
+
+
+# -- profiles -----------------------------------------------------------------------------
+
+
+@router.get("/accounts/{network}/{account_id}", response_class=HTMLResponse)
+def account(request: Request, network: str, account_id: str) -> Response:
+    authorize(request, "read")
+    return render(
+        request, "profile.html", {"page": account_page(_state(request), network, account_id)}
+    )
+
+
+@router.get("/people/{person_id}", response_class=HTMLResponse)
+def person(request: Request, person_id: str) -> Response:
+    authorize(request, "read")
+    return render(request, "profile.html", {"page": person_page(_state(request), person_id)})
+
+
+# -- campaign builder ---------------------------------------------------------------------
+
+CampaignK = Annotated[int, Query(ge=1, le=50)]
+
+
+def _plan(state: ServiceState, topic: str, network: str | None, k: int) -> service.CampaignPlan:
+    with state.gate.read() as store:
+        return service.campaign(store, state.index, topic, network=network, k=k)
+
+
+@router.get("/campaign", response_class=HTMLResponse)
+def campaign(
+    request: Request, topic: TopicQuery = None, network: NetworkQuery = None, k: CampaignK = 5
+) -> Response:
+    authorize(request, "read")
+    state = _state(request)
+    topic, network = (topic or "").strip() or None, network or None
+    plan = _plan(state, topic, network, k) if topic else None
+    chart = None
+    if plan is not None and plan.members:
+        from sway.web.charts import Bar, bars_svg
+
+        chart = bars_svg(
+            tuple(
+                Bar(m.account.display_name or m.account.handle or m.account.account_id, m.new)
+                for m in plan.members
+            ),
+            label="New people each pick adds to the campaign's reach",
+            unit="new people reached",
+            value_format="+{:.0f}",
+        )
+    return render(
+        request,
+        "campaign.html",
+        {
+            "plan": plan,
+            "chart": chart,
+            "filters": {"topic": topic or "", "network": network or "", "k": k},
+            "networks": state.index.networks,
+            "topics": _topic_names(state),
+        },
+    )
+
+
+CAMPAIGN_COLUMNS = (
+    "pick",
+    "network",
+    "account_id",
+    "handle",
+    "display_name",
+    "score",
+    "topic_score",
+    "audience",
+    "new_reach",
+    "overlap",
+    "cumulative_reach",
+)
+
+
+@router.get("/campaign.csv")
+def campaign_csv(
+    request: Request,
+    topic: Annotated[str, Query(min_length=1, max_length=200)],
+    network: NetworkQuery = None,
+    k: CampaignK = 5,
+) -> Response:
+    authorize(request, "read")
+    plan = _plan(_state(request), topic, network or None, k)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CAMPAIGN_COLUMNS)
+    for i, m in enumerate(plan.members, 1):
+        a = m.account
+        writer.writerow(
+            [
+                i,
+                a.network,
+                a.account_id,
+                a.handle or "",
+                a.display_name or "",
+                "" if a.score is None else f"{a.score:.4f}",
+                f"{m.topic_score:.4f}",
+                m.audience,
+                m.new,
+                m.overlap,
+                m.reach,
+            ]
+        )
+    name = "".join(c if c.isalnum() else "-" for c in plan.topic.lower()).strip("-") or "topic"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="campaign-{name}-{k}.csv"'},
+    )
+
+
+# -- triage -------------------------------------------------------------------------------
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def triage_form(request: Request) -> Response:
+    authorize(request, "crm")
+    state = _state(request)
+    return render(
+        request, "triage.html", {"messages": example_inbox(state), "queue": None, "error": None}
+    )
+
+
+@router.post("/triage", response_class=HTMLResponse)
+def triage(request: Request, messages: Annotated[str, Form(max_length=5_000_000)]) -> Response:
+    authorize(request, "crm")
+    state = _state(request)
+    try:
+        parsed = parse_inbox(messages)
+    except ApiError as exc:
+        return render(
+            request,
+            "triage.html",
+            {"messages": messages, "queue": None, "error": exc.message},
+            status=exc.status,
+        )
+    queue = order_queue(triager(state).triage_many(parsed))
+    return render(
+        request,
+        "triage.html",
+        {
+            "messages": messages,
+            "queue": [{"position": n, **r.as_dict()} for n, r in enumerate(queue, 1)],
+            "error": None,
+        },
+    )
