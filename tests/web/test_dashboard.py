@@ -2,7 +2,7 @@
 
 Each page is opened on the demo store, the numbers it shows are checked against the API of the
 same server, the campaign builder and the triage queue are used through their forms, and a
-screenshot of each page is saved to ``docs/screenshots/`` (shown in the README).
+screenshot of each page is saved to ``$SWAY_SCREENSHOTS`` (``docs/screenshots/`` refreshes the README).
 """
 
 from __future__ import annotations
