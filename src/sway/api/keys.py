@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sway.errors import ConfigError
+from sway.privacy.audit import record as audit
 from sway.store.db import Store
 from sway.store.queries import api_key_rows
 
@@ -190,20 +190,3 @@ def revoke_key(store: Store, key_id: str, *, actor: str = "cli") -> ApiKey:
         con.execute("ROLLBACK")
         raise
     return next(k for k in list_keys(store) if k.key_id == key_id)
-
-
-def audit(
-    store: Store,
-    *,
-    actor: str,
-    action: str,
-    subject: str | None = None,
-    detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Append one audit entry (inside the caller's transaction, if any)."""
-    store.con.execute(
-        "INSERT INTO audit_log (logged_at, actor, action, subject, detail) "
-        "VALUES (coalesce(?, now()), ?, ?, ?, ?)",
-        [at, actor, action, subject, None if detail is None else json.dumps(detail, default=str)],
-    )

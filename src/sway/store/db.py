@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from importlib import resources
@@ -13,7 +14,7 @@ import duckdb
 
 from sway.errors import StoreError
 
-__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
+__all__ = ["DEFAULT_DB", "REWRITE_KEY", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
 
 DEFAULT_DB = "sway.duckdb"
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -40,6 +41,23 @@ def migrations() -> list[tuple[int, str, str]]:
 
 SCHEMA_VERSION = len(migrations())
 
+#: Set (in ``settings``) by the transaction of an erasure, cleared by :meth:`Store.rewrite`.
+REWRITE_KEY = "privacy.rewrite_pending"
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the platform allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
 
 class Store:
     """An open Sway store. Use as a context manager; :meth:`open` migrates it to the latest schema.
@@ -57,18 +75,23 @@ class Store:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store; run `sway ingest` first")
+        self.con = self._connect()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
+            con = duckdb.connect(str(self.path), read_only=self.read_only)
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
-        self.con.execute("SET TimeZone = 'UTC'")
+        con.execute("SET TimeZone = 'UTC'")
         # Bounded memory: DuckDB spills to disk beyond this instead of growing with the input.
         memory_limit = os.environ.get("SWAY_MEMORY_LIMIT", "2GB")
         try:
-            self.con.execute("SET memory_limit = ?", [memory_limit])
-            self.con.execute("SET preserve_insertion_order = false")
+            con.execute("SET memory_limit = ?", [memory_limit])
+            con.execute("SET preserve_insertion_order = false")
         except duckdb.Error as exc:
+            con.close()
             raise StoreError(f"SWAY_MEMORY_LIMIT={memory_limit!r} is not a size ({exc})") from None
+        return con
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
@@ -84,6 +107,10 @@ class Store:
                 )
         else:
             store.migrate()
+            if store.rewrite_pending():
+                # An erasure committed but the process died before the file was rewritten:
+                # finish it now, so that no erased byte outlives the next writer.
+                store.rewrite()
         return store
 
     def __enter__(self) -> Self:
@@ -135,16 +162,64 @@ class Store:
                 raise StoreError(f"{self.path}: migration {name} failed ({exc})") from None
         return self.schema_version()
 
+    # -- rewriting the file ----------------------------------------------------------------
+
+    def rewrite_pending(self) -> bool:
+        """Whether an erasure is waiting for :meth:`rewrite`."""
+        if self.schema_version() < 1:
+            return False
+        return bool(self.scalar("SELECT count(*) FROM settings WHERE key = ?", [REWRITE_KEY]))
+
+    def rewrite(self) -> None:
+        """Copy every table into a fresh file and put it in place of this one.
+
+        DuckDB does not overwrite the blocks that deleted rows leave behind, and a CHECKPOINT
+        only marks them free: the bytes stay in the file until something else lands there. An
+        erasure must not leave them, so the store is copied (only live rows travel) and the
+        copy replaces the file with an atomic rename. Killed before the rename, the old file is
+        intact and its pending mark makes the next writer start over; the half-made copy is
+        removed first.
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path}: cannot rewrite a store opened read-only")
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        try:
+            self.con.execute("CHECKPOINT")
+            source = str(self.scalar("SELECT current_database()"))
+            self.con.execute("ATTACH ? AS sway_rewrite", [str(fresh)])
+            # Identifiers cannot be parameters; both names are DuckDB's own, quoted.
+            self.con.execute(f'COPY FROM DATABASE "{source}" TO sway_rewrite')
+            self.con.execute("DELETE FROM sway_rewrite.settings WHERE key = ?", [REWRITE_KEY])
+            self.con.execute("DETACH sway_rewrite")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("DETACH sway_rewrite")
+            fresh.unlink(missing_ok=True)
+            raise StoreError(f"{self.path}: cannot rewrite the store ({exc})") from None
+        self.con.close()
+        with fresh.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(fresh, self.path)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        _fsync_dir(self.path.parent)
+        self.con = self._connect()
+
     # -- small query helpers (every result is fully fetched: DuckDB wants results finished) --
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+    def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
 
-    def dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def dicts(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])
         names = [d[0] for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
