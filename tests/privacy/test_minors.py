@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.privacy.conftest import run_cli
 
 from sway.errors import ConfigError
 from sway.events import Account, Event
 from sway.privacy import check, minor_age, set_minor_age
 from sway.store import Store
 from sway.store.ingest import ingest_records
-from tests.privacy.conftest import run_cli
 
 T0 = datetime(2024, 4, 1, 9, tzinfo=UTC)
 
@@ -26,8 +26,13 @@ def activity(kid: str) -> list[Event]:
         Event("twitter", "b-post", T0, "adult_b", "post", None, "b-post", None, "tables"),
     ]
     for i, (actor, target, post) in enumerate(
-        [(kid, "adult_a", "a-post"), (kid, "adult_b", "b-post"), ("adult_a", "adult_b", "b-post")]
-        + [("adult_b", "adult_a", "a-post"), ("adult_a", kid, "k-post")]
+        [
+            (kid, "adult_a", "a-post"),
+            (kid, "adult_b", "b-post"),
+            ("adult_a", "adult_b", "b-post"),
+            ("adult_b", "adult_a", "a-post"),
+            ("adult_a", kid, "k-post"),
+        ]
     ):
         events.append(
             Event(
