@@ -10,6 +10,7 @@ linked to a person, ``NETWORK:ACCOUNT`` (its implicit person id).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sway.errors import ConfigError
 from sway.store.db import Store
@@ -35,7 +36,7 @@ class Visibility:
     public: bool
     chosen: bool
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> dict[str, Any]:
         return {"subject": self.subject, "public": self.public, "chosen": self.chosen}
 
 
