@@ -26,8 +26,8 @@ _HANDLE_TOKENS = (
     r"(?:^|[^A-Za-z0-9_])[@]([A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+)",
     r"(?:^|[^A-Za-z0-9_])(?:@|u/)([A-Za-z0-9_.-]+)",
 )
-_DIGEST = "sha256($salt || '|' || network || '|' || {col})"
-_TOMBSTONED = f"{_DIGEST} IN (SELECT digest FROM tombstones)"
+#: Whether ``value`` of ``network`` is tombstoned (the digest of :mod:`tombstones`, in SQL).
+_TOMBSTONED = "sha256($salt || '|' || network || '|' || value) IN (SELECT digest FROM tombstones)"
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def guard_ingest(store: Store, *, events: Path, accounts: Path) -> GuardedInput:
                 SELECT network, actor AS value FROM _staged_events
                 UNION SELECT network, target FROM _staged_events
                 UNION SELECT network, account_id FROM _staged_accounts
-            ) WHERE value IS NOT NULL AND {_TOMBSTONED.format(col="value")}
+            ) WHERE value IS NOT NULL AND {_TOMBSTONED}
             """,
             params,
         )
@@ -90,7 +90,7 @@ def guard_ingest(store: Store, *, events: Path, accounts: Path) -> GuardedInput:
             SELECT DISTINCT network, value FROM (
                 SELECT network, lower(ltrim(handle, '@')) AS value FROM _staged_accounts
                 UNION {token_sql}
-            ) WHERE value IS NOT NULL AND {_TOMBSTONED.format(col="value")}
+            ) WHERE value IS NOT NULL AND {_TOMBSTONED}
             """,
             {**params, **{f"pattern{i}": p for i, p in enumerate(_HANDLE_TOKENS)}},
         )

@@ -30,7 +30,11 @@ _TABLES = frozenset({"events", "_staged_events"})
 #: Shorter ids and handles are not searched for inside other strings: too many false hits.
 _MIN_SEARCH = 3
 
-_ANON = "'anon:' || substr(sha256($salt || '|' || {col}), 1, 32)"
+
+def _anon(column: str) -> str:
+    """SQL for the salted digest standing in for ``column`` (an expression of the statement's
+    own columns; the salt is the ``$salt`` parameter)."""
+    return f"'anon:' || substr(sha256($salt || '|' || e.network || '|' || {column}), 1, 32)"
 
 
 @dataclass(frozen=True)
@@ -109,15 +113,15 @@ def scrub_events(
     con.execute(
         f"""
         UPDATE {table} e SET
-            event_id = {_ANON.format(col="e.network || '|' || e.event_id")},
+            event_id = {_anon("e.event_id")},
             content_id = CASE
                 WHEN (m.a_hit AND e.action IN ('reply', 'comment', 'quote'))
                   OR (m.t_hit AND e.action IN ('repost', 'like', 'vote', 'endorse'))
                   OR m.c_hit
-                THEN {_ANON.format(col="e.network || '|' || e.content_id")}
+                THEN {_anon("e.content_id")}
                 ELSE e.content_id END,
             parent_id = CASE WHEN m.t_hit OR m.p_hit
-                THEN {_ANON.format(col="e.network || '|' || e.parent_id")}
+                THEN {_anon("e.parent_id")}
                 ELSE e.parent_id END,
             actor = CASE WHEN m.a_hit THEN NULL ELSE e.actor END,
             target = CASE WHEN m.t_hit THEN NULL ELSE e.target END,
