@@ -128,13 +128,17 @@ def audit_command(
 
 @cli.command("check")
 @click.option(
-    "--repair", is_flag=True, help="Open for writing first: finishes an interrupted erasure."
+    "--read-only",
+    is_flag=True,
+    help="Only look: do not finish an erasure a crash interrupted (then reported as a problem).",
 )
 @click.pass_context
-def check_command(ctx: click.Context, repair: bool) -> None:
+def check_command(ctx: click.Context, read_only: bool) -> None:
     """Check the store's integrity: every table readable, schema version, links between
-    tables, runs against their scores, no tombstoned account left. Exit 1 on any problem."""
-    with open_store(ctx, read_only=not repair) as store:
+    tables, runs against their scores, no tombstoned account left, no erasure half-done.
+    Opening for writing first finishes an erasure that a crash cut short. Exit 1 on any
+    problem."""
+    with open_store(ctx, read_only=read_only) as store:
         report = check(store)
     for item in report.checked:
         click.echo(f"checked: {item}")

@@ -112,8 +112,8 @@ def check(store: Store) -> CheckReport:
     report.checked.append("no erasure waiting for the file rewrite")
     if store.rewrite_pending():
         report.problems.append(
-            "an erasure is committed but the file is not yet rewritten; run any writing "
-            "command (e.g. `sway check --repair`) to finish it"
+            "an erasure is committed but the file is not yet rewritten; open the store for "
+            "writing (e.g. `sway check`) to finish it"
         )
     return report
 
