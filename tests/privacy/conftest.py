@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,14 +69,12 @@ def run_cli(db: Path, *args: str) -> str:
     return result.stdout
 
 
-@pytest.fixture
-def network_db(tmp_path: Path) -> Iterator[Path]:
-    """A store (in its own folder) holding the network, scored and with topics computed."""
+@pytest.fixture(scope="session")
+def network_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The network in a store, scored and with topics computed (built once per session)."""
     from sway.store.ingest import ingest_records
 
-    folder = tmp_path / "store"
-    folder.mkdir()
-    db = folder / "sway.duckdb"
+    db = tmp_path_factory.mktemp("network") / "sway.duckdb"
     with Store.open(db) as store:
         ingest_records(store, network_records(), source="net", format="test", sha256="0")
     run_cli(db, "people", "link", "erasee", ERASEE, "twitter:1001")
@@ -83,4 +82,14 @@ def network_db(tmp_path: Path) -> Iterator[Path]:
     run_cli(db, "endorse", "twitter:1003", ERASEE, "--topic", "Engineering")
     run_cli(db, "score", "--as-of", AS_OF)
     run_cli(db, "topics", "compute")
+    return db
+
+
+@pytest.fixture
+def network_db(network_template: Path, tmp_path: Path) -> Iterator[Path]:
+    """A private copy of the network's store, alone in its own folder."""
+    folder = tmp_path / "store"
+    folder.mkdir()
+    db = folder / "sway.duckdb"
+    shutil.copy(network_template, db)
     yield db
