@@ -163,3 +163,13 @@ def test_cli_forget_export_and_audit(network_db: Path, tmp_path: Path) -> None:
     log = run_cli(network_db, "audit", "--action", "privacy")
     assert "privacy.forget" in log and ERASEE_ID not in log
     assert "ok (schema version" in run_cli(network_db, "check")
+
+
+def test_the_persons_own_key_is_revoked_by_the_erasure(network_db: Path) -> None:
+    secret = run_cli(network_db, "apikey", "create", "--name", "own", "--person", "erasee").strip()
+    key_id = secret.split("_")[1]
+    with Store.open(network_db) as store:
+        assert store.scalar("SELECT person_id FROM api_keys WHERE key_id = ?", [key_id]) == "erasee"
+        forget(store, person="erasee")
+        row = store.rows("SELECT person_id, revoked_at FROM api_keys WHERE key_id = ?", [key_id])
+    assert row[0][0] is None and row[0][1] is not None
