@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from sway.cli import cli
+from api.conftest import sway as run_cli
 from sway.events import Account, Event
 from sway.store import Store
 
@@ -59,14 +58,6 @@ def network_records() -> list[Event | Account]:
         Event("twitter", f"follow:{o}:{ERASEE_ID}", START, o, "follow", ERASEE_ID) for o in OTHERS
     ]
     return records
-
-
-def run_cli(db: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code == 0, result.output + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")
