@@ -14,7 +14,7 @@ import duckdb
 
 from sway.errors import StoreError
 
-__all__ = ["DEFAULT_DB", "REWRITE_KEY", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
+__all__ = ["DEFAULT_DB", "SCHEMA_VERSION", "Store", "default_db_path", "migrations"]
 
 DEFAULT_DB = "sway.duckdb"
 _MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -75,23 +75,18 @@ class Store:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store; run `sway ingest` first")
-        self.con = self._connect()
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
         try:
-            con = duckdb.connect(str(self.path), read_only=self.read_only)
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from None
-        con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET TimeZone = 'UTC'")
         # Bounded memory: DuckDB spills to disk beyond this instead of growing with the input.
         memory_limit = os.environ.get("SWAY_MEMORY_LIMIT", "2GB")
         try:
-            con.execute("SET memory_limit = ?", [memory_limit])
-            con.execute("SET preserve_insertion_order = false")
+            self.con.execute("SET memory_limit = ?", [memory_limit])
+            self.con.execute("SET preserve_insertion_order = false")
         except duckdb.Error as exc:
-            con.close()
             raise StoreError(f"SWAY_MEMORY_LIMIT={memory_limit!r} is not a size ({exc})") from None
-        return con
 
     @classmethod
     def open(cls, path: str | Path | None = None, *, read_only: bool = False) -> Store:
@@ -204,7 +199,8 @@ class Store:
         os.replace(fresh, self.path)
         self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
         _fsync_dir(self.path.parent)
-        self.con = self._connect()
+        # A connection to the new file, set up as any store's is.
+        self.con = Store(self.path).con
 
     # -- small query helpers (every result is fully fetched: DuckDB wants results finished) --
 
