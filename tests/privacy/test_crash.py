@@ -20,7 +20,7 @@ from sway.store.ingest import ingest_path
 #: A store big enough that scoring and erasure take a while: 150,000 events, 3,000 accounts.
 EVENTS = 150_000
 VICTIM = "u7"
-DELAYS = (0.8, 1.6, 2.6)
+DELAYS = (1.0, 2.2)
 
 
 def sway(db: Path, *args: str) -> list[str]:

@@ -139,7 +139,7 @@ def audited(kind: str) -> Callable[..., Awaitable[None]]:
                 actor=key.key_id,
                 action=f"read.{kind}",
                 subject=_subject(request),
-                detail={"route": request.url.path},
+                detail={"route": request.url.path, "query": request.url.query or None},
             )
         )
 
