@@ -24,7 +24,9 @@ Topic = Annotated[
 ]
 
 
-@router.get("/accounts", response_model=Page[LeaderboardAccount], **audited_scoped("read", "leaderboard"))
+@router.get(
+    "/accounts", response_model=Page[LeaderboardAccount], **audited_scoped("read", "leaderboard")
+)
 async def accounts(
     state: State,
     network: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")] = None,
@@ -42,7 +44,9 @@ async def accounts(
     )
 
 
-@router.get("/people", response_model=Page[LeaderboardPerson], **audited_scoped("read", "leaderboard"))
+@router.get(
+    "/people", response_model=Page[LeaderboardPerson], **audited_scoped("read", "leaderboard")
+)
 async def people(
     state: State, topic: Topic = None, offset: Offset = 0, limit: Limit = 20
 ) -> Response:
