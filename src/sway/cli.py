@@ -423,6 +423,7 @@ from sway import (  # noqa: E402, F401
     cli_api,
     cli_evaluate,
     cli_integrity,
+    cli_privacy,
     cli_scoring,
     cli_topics,
 )

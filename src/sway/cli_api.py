@@ -127,9 +127,13 @@ def apikey() -> None:
     "--scope",
     "scopes",
     multiple=True,
-    required=True,
     type=click.Choice(["read", "crm", "write", "admin"]),
     help="What it may do (repeatable): read, crm, write, admin.",
+)
+@click.option(
+    "--person",
+    default=None,
+    help="Make the person's own key instead (scope self: their data only).",
 )
 @click.option(
     "--per-second",
@@ -148,6 +152,7 @@ def apikey_create(
     ctx: click.Context,
     name: str,
     scopes: tuple[str, ...],
+    person: str | None,
     per_second: float | None,
     per_day: int | None,
 ) -> None:
@@ -158,12 +163,22 @@ def apikey_create(
       sway apikey create --name dashboard --scope read
       KEY=$(sway apikey create --name care --scope read --scope crm)
       sway apikey create --name loader --scope write --per-second 50 --per-day 1000000
+      sway apikey create --name ada-own --person ada
     """
     from sway.api.keys import create_key
 
+    if person is not None and scopes:
+        fail("a person's own key has the scope self alone: drop --scope")
+    if person is None and not scopes:
+        fail("give --scope (read, crm, write, admin) or --person")
     with open_store(ctx) as store:
         new = create_key(
-            store, name=name, scopes=scopes, rate_per_second=per_second, rate_per_day=per_day
+            store,
+            name=name,
+            scopes=("self",) if person is not None else scopes,
+            rate_per_second=per_second,
+            rate_per_day=per_day,
+            person_id=person,
         )
     click.echo(
         f"created key {new.key.key_id} ({name}; scopes {', '.join(sorted(new.key.scopes))}); "

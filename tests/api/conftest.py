@@ -52,6 +52,8 @@ def scored_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for as_of in RUNS:
         sway(db, "score", "-q", "--window", "90d", "--as-of", as_of)
     sway(db, "topics", "compute")
+    # Scores are private by default; this person published theirs (the public route's data).
+    sway(db, "privacy", "set", "--publish", PERSON)
     return db
 
 

@@ -14,6 +14,9 @@ from sway.store.queries import klout_id
 KID = klout_id("breaking")
 ACCOUNT = "/v1/accounts/twitter/375721095"
 PERSON = "/v1/people/breaking"
+OWN = "/v1/privacy/people/breaking"
+#: An account no other test reads: the one erased by the table's DELETE call.
+ERASED = "/v1/privacy/people/twitter:30701862"
 EVENT = {
     "network": "twitter",
     "event_id": "api-test-1",
@@ -145,6 +148,36 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("GET", "/v1/admin/usage"): Operation(
         _get("/v1/admin/usage"), _get("/v1/admin/usage?days=0"), 422, "query.days"
+    ),
+    ("GET", "/v1/privacy/people/{person_id}"): Operation(
+        _get(OWN), _get("/v1/privacy/people/nobody-at-all"), 404, "path.person_id"
+    ),
+    ("GET", "/v1/privacy/people/{person_id}/export"): Operation(
+        _get(f"{OWN}/export"), _get("/v1/privacy/people/nobody/export"), 404, "path.person_id"
+    ),
+    ("GET", "/v1/privacy/people/{person_id}/visibility"): Operation(
+        _get(f"{OWN}/visibility"),
+        _get("/v1/privacy/people/nobody/visibility"),
+        404,
+        "path.person_id",
+    ),
+    ("PUT", "/v1/privacy/people/{person_id}/visibility"): Operation(
+        Call("PUT", f"{OWN}/visibility", {"json": {"public": True}}),
+        Call("PUT", f"{OWN}/visibility", {"json": {"public": "very"}}),
+        422,
+        "body.public",
+    ),
+    ("DELETE", "/v1/privacy/people/{person_id}"): Operation(
+        Call("DELETE", ERASED),
+        Call("DELETE", "/v1/privacy/people/nobody-at-all"),
+        404,
+        "path.person_id",
+    ),
+    ("GET", "/v1/public/people/{person_id}"): Operation(
+        _get("/v1/public/people/breaking"), _get("/v1/public/people/nobody"), 404, "path.person_id"
+    ),
+    ("GET", "/v1/admin/audit"): Operation(
+        _get("/v1/admin/audit?action=read"), _get("/v1/admin/audit?limit=0"), 422, "query.limit"
     ),
     ("GET", "/v2/identity.json/twitter"): Operation(
         _get("/v2/identity.json/twitter?screenName=Breaking911"),

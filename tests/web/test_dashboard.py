@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -165,7 +167,16 @@ def test_account_profile_matches_the_api(page: Any, server: Server) -> None:
     assert "dashboard" in viewers and "analyst" in viewers and "care-desk" not in viewers
     hrefs = [a.get_attribute("href") for a in rows(page, "#privacy-links a")]
     person = quote(profile["person"]["person_id"], safe="")
-    assert hrefs == [f"/v1/people/{person}/export", f"/v1/people/{person}"]
+    assert hrefs == [f"/v1/privacy/people/{person}/export", f"/v1/privacy/people/{person}"]
+    # Those are the privacy routes of the API: a key of another scope is refused there (403,
+    # not 404), and the score is private until the person publishes it.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(
+            urllib.request.Request(server.url + hrefs[0], headers={"X-API-Key": server.keys.read})
+        )
+    assert refused.value.code == 403
+    refused.value.close()
+    assert page.locator("#published").inner_text().startswith("Private:")
     screenshot(page, "profile")
 
 

@@ -16,10 +16,12 @@ from fastapi import Depends, Request, WebSocket
 
 from sway.api.errors import ApiError
 from sway.api.keys import SCOPES, ApiKey
-from sway.api.state import ServiceState
+from sway.api.state import AuditEntry, ServiceState
 
 __all__ = [
     "SECURITY_SCHEMES",
+    "audited",
+    "audited_scoped",
     "get_state",
     "klout_scoped",
     "require",
@@ -85,7 +87,9 @@ def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.sway
-        return _admit(state, state.authenticate(_secret(request)), scope)
+        key = _admit(state, state.authenticate(_secret(request)), scope)
+        request.state.api_key = key
+        return key
 
     return dependency
 
@@ -96,7 +100,48 @@ def require_klout(scope: str = "read") -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.sway
-        return _admit(state, state.authenticate(request.query_params.get("key")), scope)
+        key = _admit(state, state.authenticate(request.query_params.get("key")), scope)
+        request.state.api_key = key
+        return key
+
+    return dependency
+
+
+def _subject(request: Request) -> str | None:
+    """Whose data a request reads: the person, or ``network:account`` (by id or ``@handle``)."""
+    params = {**request.query_params, **request.path_params}
+    if "person_id" in params:
+        return str(params["person_id"])
+    if "klout_id" in params:
+        return f"klout:{params['klout_id']}"
+    if "screenName" in params:
+        return f"twitter:@{params['screenName']}"
+    if "network_id" in params:
+        return f"{params.get('code')}:{params['network_id']}"
+    network = params.get("network")
+    account = params.get("account_id") or params.get("id")
+    if account is None and params.get("handle"):
+        account = "@" + str(params["handle"]).lstrip("@")
+    return f"{network}:{account}" if network and account else None
+
+
+@cache
+def audited(kind: str) -> Callable[..., Awaitable[None]]:
+    """A dependency recording that the caller's key read ``kind`` data of the subject in the
+    path (or query), in the audit log (``sway audit``). It runs after the route's scope
+    dependency, which admitted the key and left it on the request."""
+
+    async def dependency(request: Request) -> None:
+        state: ServiceState = request.app.state.sway
+        key: ApiKey = request.state.api_key
+        state.record(
+            AuditEntry(
+                actor=key.key_id,
+                action=f"read.{kind}",
+                subject=_subject(request),
+                detail={"route": request.url.path, "query": request.url.query or None},
+            )
+        )
 
     return dependency
 
@@ -104,8 +149,18 @@ def require_klout(scope: str = "read") -> Callable[..., Awaitable[ApiKey]]:
 def scoped(scope: str, **openapi: Any) -> dict[str, Any]:
     """Keyword arguments for a route decorator: require ``scope`` and document it (``openapi``
     adds to the operation's OpenAPI entry, e.g. a hand-written ``requestBody``)."""
+    return _scoped(scope, [Depends(require(scope))], openapi)
+
+
+def audited_scoped(scope: str, kind: str) -> dict[str, Any]:
+    """As :func:`scoped`, and every call is written to the audit log as a read of ``kind``
+    data (``sway audit``)."""
+    return _scoped(scope, [Depends(require(scope)), Depends(audited(kind))], {})
+
+
+def _scoped(scope: str, dependencies: list[Any], openapi: dict[str, Any]) -> dict[str, Any]:
     return {
-        "dependencies": [Depends(require(scope))],
+        "dependencies": dependencies,
         "openapi_extra": {
             "x-scope": scope,
             "security": [{"ApiKeyHeader": []}, {"Bearer": []}],
@@ -115,9 +170,12 @@ def scoped(scope: str, **openapi: Any) -> dict[str, Any]:
     }
 
 
-def klout_scoped(scope: str = "read") -> dict[str, Any]:
+def klout_scoped(scope: str = "read", *, audit: str | None = None) -> dict[str, Any]:
+    dependencies = [Depends(require_klout(scope))]
+    if audit is not None:
+        dependencies.append(Depends(audited(audit)))
     return {
-        "dependencies": [Depends(require_klout(scope))],
+        "dependencies": dependencies,
         "openapi_extra": {"x-scope": scope, "security": [{"KloutKey": []}]},
         "responses": _KLOUT_ERRORS,
     }

@@ -10,14 +10,15 @@ Scopes say what a key may do (see ``docs/api.md`` for the route table):
   routes;
 - ``crm``: CRM enrichment and triage (they read scores too);
 - ``write``: ingest events;
-- ``admin``: everything, and managing keys and reading usage over the API.
+- ``admin``: everything, and managing keys, reading usage and the audit log over the API;
+- ``self``: a key made for one person (``person_id``): their own scores, visibility, export
+  and erasure (``/v1/privacy/people/{person_id}``), for that person only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import secrets
 from collections.abc import Iterable
@@ -26,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sway.errors import ConfigError
+from sway.privacy.audit import record as audit
 from sway.store.db import Store
 from sway.store.queries import api_key_rows
 
@@ -42,7 +44,7 @@ __all__ = [
     "revoke_key",
 ]
 
-SCOPES: tuple[str, ...] = ("read", "crm", "write", "admin")
+SCOPES: tuple[str, ...] = ("read", "crm", "write", "admin", "self")
 _KEY_RE = re.compile(r"^sway_([a-z0-9]{8})_([A-Za-z0-9_-]{43})$")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -60,6 +62,8 @@ class ApiKey:
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    #: The person a ``self`` key belongs to.
+    person_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -78,6 +82,7 @@ class ApiKey:
             "created_at": self.created_at.isoformat(),
             "revoked_at": None if self.revoked_at is None else self.revoked_at.isoformat(),
             "last_used_at": None if self.last_used_at is None else self.last_used_at.isoformat(),
+            "person_id": self.person_id,
         }
 
     @classmethod
@@ -92,6 +97,7 @@ class ApiKey:
             created_at=row["created_at"],
             revoked_at=row["revoked_at"],
             last_used_at=row["last_used_at"],
+            person_id=row.get("person_id"),
         )
 
 
@@ -136,12 +142,20 @@ def create_key(
     scopes: Iterable[str],
     rate_per_second: float | None = None,
     rate_per_day: int | None = None,
+    person_id: str | None = None,
     actor: str = "cli",
 ) -> NewKey:
-    """Create a key in one transaction (with its audit entry) and return it with its secret."""
+    """Create a key in one transaction (with its audit entry) and return it with its secret.
+
+    A key with ``person_id`` is that person's own key: its only scope is ``self``.
+    """
     if not name.strip():
         raise ConfigError("give the key a --name")
     chosen = _scopes(scopes)
+    if person_id is not None and not person_id.strip():
+        raise ConfigError("person: expected a person id, found nothing")
+    if (person_id is not None) != ("self" in chosen) or (person_id and chosen != ["self"]):
+        raise ConfigError("a person's own key has the scope 'self' alone, and only it has")
     if rate_per_second is not None and not rate_per_second > 0:
         raise ConfigError(f"rate per second: expected > 0, found {rate_per_second!r}")
     if rate_per_day is not None and rate_per_day <= 0:
@@ -156,10 +170,19 @@ def create_key(
         secret = f"sway_{key_id}_{secrets.token_urlsafe(32)}"
         con.execute(
             "INSERT INTO api_keys (key_id, name, secret_sha256, scopes, rate_per_second, "
-            "rate_per_day, created_at) VALUES (?, ?, ?, ?, ?, ?, now())",
-            [key_id, name.strip(), hash_key(secret), chosen, rate_per_second, rate_per_day],
+            "rate_per_day, created_at, person_id) VALUES (?, ?, ?, ?, ?, ?, now(), ?)",
+            [
+                key_id,
+                name.strip(),
+                hash_key(secret),
+                chosen,
+                rate_per_second,
+                rate_per_day,
+                person_id,
+            ],
         )
-        audit(store, actor=actor, action="apikey.create", subject=key_id, detail={"name": name})
+        detail = {"name": name, **({"person": person_id} if person_id else {})}
+        audit(store, actor=actor, action="apikey.create", subject=key_id, detail=detail)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -190,20 +213,3 @@ def revoke_key(store: Store, key_id: str, *, actor: str = "cli") -> ApiKey:
         con.execute("ROLLBACK")
         raise
     return next(k for k in list_keys(store) if k.key_id == key_id)
-
-
-def audit(
-    store: Store,
-    *,
-    actor: str,
-    action: str,
-    subject: str | None = None,
-    detail: dict[str, Any] | None = None,
-    at: datetime | None = None,
-) -> None:
-    """Append one audit entry (inside the caller's transaction, if any)."""
-    store.con.execute(
-        "INSERT INTO audit_log (logged_at, actor, action, subject, detail) "
-        "VALUES (coalesce(?, now()), ?, ?, ?, ?)",
-        [at, actor, action, subject, None if detail is None else json.dumps(detail, default=str)],
-    )

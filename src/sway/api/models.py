@@ -284,15 +284,19 @@ class KeyPublic(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     last_used_at: datetime | None
+    person_id: str | None = None
 
 
 class KeyCreateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[Literal["read", "crm", "write", "admin"]] = Field(min_length=1)
+    scopes: list[Literal["read", "crm", "write", "admin", "self"]] = Field(min_length=1)
     rate_per_second: float | None = Field(None, gt=0, le=1e9)
     rate_per_day: int | None = Field(None, gt=0, le=10**15)
+    person_id: str | None = Field(
+        None, min_length=1, max_length=1000, description="For a person's own key (scope self)."
+    )
 
 
 class KeyCreated(KeyPublic):
@@ -304,3 +308,34 @@ class UsageRow(BaseModel):
     day: str
     calls: int
     limited: int
+
+
+class VisibilityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public: bool | None = Field(
+        description="true: published; false: private; null: the server's default."
+    )
+
+
+class VisibilityPublic(BaseModel):
+    subject: str
+    public: bool = Field(description="Whether the scores are served without a key.")
+    chosen: bool = Field(description="Whether the person chose (else the server's default).")
+
+
+class ForgetResult(BaseModel):
+    erasure_id: int | None
+    accounts: int = Field(description="Accounts erased.")
+    people: int = Field(description="Person records erased.")
+    runs: list[str] = Field(description="Published runs the erasure changed (recorded).")
+    counts: dict[str, int] = Field(description="Rows removed or anonymised, per table.")
+
+
+class AuditRow(BaseModel):
+    audit_id: int
+    logged_at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    detail: dict[str, Any] | None

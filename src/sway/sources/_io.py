@@ -13,10 +13,38 @@ from typing import IO, Any, cast
 
 from sway.errors import SourceError
 
-__all__ = ["MAX_LINE_BYTES", "iter_lines", "open_binary", "open_text", "peek", "strip_compression"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_RATIO",
+    "RATIO_FLOOR",
+    "check_expansion",
+    "iter_lines",
+    "open_binary",
+    "open_text",
+    "peek",
+    "strip_compression",
+]
 
 #: A line longer than this is refused rather than read into memory (a guard against garbage).
 MAX_LINE_BYTES = 64 * 1024 * 1024
+#: Compressed input may expand this many times at most (text and XML exports compress 5-20
+#: times; a decompression bomb, thousands). Below ``RATIO_FLOOR`` bytes of output any ratio
+#: is allowed: small, very repetitive files are harmless.
+MAX_RATIO = 200
+RATIO_FLOOR = 64 * 1024 * 1024
+
+
+def check_expansion(expanded: int, compressed: int, *, path: str | Path) -> None:
+    """Refuse ``expanded`` bytes of output from ``compressed`` bytes of input when that is more
+    than :data:`MAX_RATIO` times (and more than :data:`RATIO_FLOOR` bytes): a decompression
+    bomb, or garbage that would take unbounded time and disk to read."""
+    if expanded > RATIO_FLOOR and expanded > MAX_RATIO * max(compressed, 1):
+        raise SourceError(
+            f"expands to more than {MAX_RATIO} times its compressed size ({compressed:,} bytes "
+            f"to over {expanded:,}); refusing a possible decompression bomb",
+            path=path,
+        )
+
 
 _COMPRESSED = (".gz", ".bz2", ".xz")
 
@@ -32,6 +60,8 @@ class _Guarded(io.RawIOBase):
     def __init__(self, inner: IO[bytes], path: Path) -> None:
         self._inner = inner
         self._path = path
+        self._compressed = path.stat().st_size
+        self._expanded = 0
 
     def readable(self) -> bool:
         return True
@@ -43,6 +73,8 @@ class _Guarded(io.RawIOBase):
             raise SourceError(
                 f"unreadable or truncated compressed data ({exc})", path=self._path
             ) from None
+        self._expanded += len(data)
+        check_expansion(self._expanded, self._compressed, path=self._path)
         buffer[: len(data)] = data
         return len(data)
 

@@ -23,7 +23,11 @@ import ijson
 
 from sway.errors import SourceError
 
-__all__ = ["Piece", "iter_top", "json_error"]
+__all__ = ["MAX_DEPTH", "Piece", "iter_top", "json_error"]
+
+#: Values nested deeper than this are refused: no export nests more than a few dozen levels,
+#: and code walking a value recursively must not meet thousands.
+MAX_DEPTH = 200
 
 
 class Piece(NamedTuple):
@@ -48,6 +52,10 @@ _Event = tuple[str, str, Any]
 
 class _Truncated(Exception):
     """The event stream ended inside a value (ijson normally reports this itself)."""
+
+
+class _TooDeep(Exception):
+    """A value nests deeper than :data:`MAX_DEPTH`."""
 
 
 def _next(events: Iterator[_Event]) -> _Event:
@@ -78,6 +86,8 @@ def _build(event: str, value: Any, events: Iterator[_Event]) -> Any:
         _, event, value = _next(events)
         if event in _STARTS:
             depth += 1
+            if depth > MAX_DEPTH:
+                raise _TooDeep
         elif event in ("end_map", "end_array"):
             depth -= 1
         builder.event(event, value)
@@ -133,6 +143,10 @@ def iter_top(
         # Anything after the document (a second document, garbage) is an error too.
         for _ in events:
             pass
+    except _TooDeep:
+        raise SourceError(
+            f"JSON nested deeper than {MAX_DEPTH} levels; refusing it", path=path, record=where
+        ) from None
     except _Truncated:
         raise SourceError("JSON ends early (truncated file?)", path=path, record=where) from None
     except ijson.JSONError as exc:

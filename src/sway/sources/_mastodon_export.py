@@ -21,6 +21,7 @@ import orjson
 
 from sway.errors import SourceError
 from sway.events import Action
+from sway.sources._archive import check_zip
 from sway.sources._html import html_text
 from sway.sources._io import open_binary
 from sway.sources._jsonstream import iter_top
@@ -417,6 +418,7 @@ def read_export_zip(path: Path) -> Iterator[Record]:
     """The archive as Mastodon delivers it: a zip with the JSON files at its root."""
     try:
         with zipfile.ZipFile(path) as archive:
+            check_zip(archive, path)
             members = archive_members(archive.namelist())
             if "outbox.json" not in members and "likes.json" not in members:
                 raise SourceError(

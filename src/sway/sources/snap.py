@@ -52,6 +52,7 @@ from typing import IO, ClassVar, NamedTuple
 
 from sway.errors import ConfigError, SourceError
 from sway.events import ACTIONS, Action, Event, parse_ts
+from sway.sources._archive import TarBudget, check_zip
 from sway.sources._io import MAX_LINE_BYTES, iter_lines, peek, strip_compression
 from sway.sources.base import Record, Rejected, Source
 
@@ -308,15 +309,18 @@ def _members(path: Path, kind: str) -> Iterator[_Member]:
     try:
         if kind == "zip":
             with zipfile.ZipFile(path) as zf:
+                check_zip(zf, path)
                 for info in zf.infolist():
                     name = info.filename
                     if not info.is_dir():
                         with zf.open(info) as fh:
                             yield _Member(info.filename, info.file_size, fh)
         else:
+            budget = TarBudget(path)
             with tarfile.open(path, mode="r|*") as tf:
                 for member in tf:
                     name = member.name
+                    budget.admit(member.name, member.size)
                     content = tf.extractfile(member) if member.isfile() else None
                     if content is not None:
                         yield _Member(member.name, member.size, content)

@@ -40,7 +40,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
-from sway.sources._archive import ZIP_ERRORS, zip_opener
+from sway.sources._archive import ZIP_ERRORS, check_zip, zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek, strip_compression
 from sway.sources.base import Record, Rejected, Source
@@ -196,6 +196,7 @@ def _open_zip(path: Path) -> Iterator[zipfile.ZipFile]:
             record="central directory",
         ) from None
     with archive:
+        check_zip(archive, path)
         yield archive
 
 

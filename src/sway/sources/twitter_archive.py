@@ -27,6 +27,7 @@ from typing import IO, Any, ClassVar, NamedTuple
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Event
+from sway.sources._archive import check_zip
 from sway.sources._io import peek
 from sway.sources._twitter import (
     MENTION,
@@ -116,6 +117,11 @@ def _zip_archive(path: Path) -> _Archive:
         raise SourceError(
             f"not a readable .zip archive ({type(exc).__name__}: {exc})", path=path
         ) from None
+    try:
+        check_zip(archive, path)
+    except SourceError:
+        archive.close()
+        raise
     # The data folder is where account.js (or another marker file) lives, at any depth.
     prefix: str | None = None
     for info in infos:

@@ -37,7 +37,7 @@ from lxml import etree
 
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
-from sway.sources._archive import ZIP_ERRORS, zip_opener
+from sway.sources._archive import ZIP_ERRORS, check_zip, zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek
 from sway.sources.base import Record, Rejected, Source
@@ -221,6 +221,7 @@ class WordPressSource(Source):
         except ZIP_ERRORS as exc:
             raise SourceError(f"not a readable zip archive ({exc})", path=path) from None
         with archive:
+            check_zip(archive, path)
             members = _zip_xml_members(archive)
             if not members:
                 raise SourceError(

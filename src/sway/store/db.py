@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -17,6 +18,7 @@ from sway.errors import StoreError
 __all__ = [
     "DEFAULT_DB",
     "LOCK_WAIT_ENV",
+    "REWRITE_KEY",
     "SCHEMA_VERSION",
     "Store",
     "default_db_path",
@@ -71,6 +73,24 @@ def is_lock_conflict(exc: BaseException) -> bool:
     """Whether ``exc`` says another process holds the store's file lock."""
     text = str(exc).lower()
     return "lock" in text or "conflicting" in text or "resource temporarily unavailable" in text
+
+
+#: Set (in ``settings``) by the transaction of an erasure, cleared by :meth:`Store.rewrite`.
+REWRITE_KEY = "privacy.rewrite_pending"
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the platform allows opening a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class Store:
@@ -149,6 +169,10 @@ class Store:
                 )
         else:
             store.migrate()
+            if store.rewrite_pending():
+                # An erasure committed but the process died before the file was rewritten:
+                # finish it now, so that no erased byte outlives the next writer.
+                store.rewrite()
         return store
 
     def __enter__(self) -> Self:
@@ -200,16 +224,65 @@ class Store:
                 raise StoreError(f"{self.path}: migration {name} failed ({exc})") from None
         return self.schema_version()
 
+    # -- rewriting the file ----------------------------------------------------------------
+
+    def rewrite_pending(self) -> bool:
+        """Whether an erasure is waiting for :meth:`rewrite`."""
+        if self.schema_version() < 1:
+            return False
+        return bool(self.scalar("SELECT count(*) FROM settings WHERE key = ?", [REWRITE_KEY]))
+
+    def rewrite(self) -> None:
+        """Copy every table into a fresh file and put it in place of this one.
+
+        DuckDB does not overwrite the blocks that deleted rows leave behind, and a CHECKPOINT
+        only marks them free: the bytes stay in the file until something else lands there. An
+        erasure must not leave them, so the store is copied (only live rows travel) and the
+        copy replaces the file with an atomic rename. Killed before the rename, the old file is
+        intact and its pending mark makes the next writer start over; the half-made copy is
+        removed first.
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path}: cannot rewrite a store opened read-only")
+        fresh = self.path.with_name(self.path.name + ".rewrite")
+        for leftover in (fresh, fresh.with_name(fresh.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        try:
+            self.con.execute("CHECKPOINT")
+            source = str(self.scalar("SELECT current_database()"))
+            self.con.execute("ATTACH ? AS sway_rewrite", [str(fresh)])
+            # Identifiers cannot be parameters; both names are DuckDB's own, quoted.
+            self.con.execute(f'COPY FROM DATABASE "{source}" TO sway_rewrite')
+            self.con.execute("DELETE FROM sway_rewrite.settings WHERE key = ?", [REWRITE_KEY])
+            self.con.execute("DETACH sway_rewrite")
+        except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute("DETACH sway_rewrite")
+            fresh.unlink(missing_ok=True)
+            raise StoreError(f"{self.path}: cannot rewrite the store ({exc})") from None
+        self.con.close()
+        with fresh.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(fresh, self.path)
+        self.path.with_name(self.path.name + ".wal").unlink(missing_ok=True)
+        _fsync_dir(self.path.parent)
+        # A connection to the new file, set up as any store's is.
+        self.con = Store(self.path).con
+
     # -- small query helpers (every result is fully fetched: DuckDB wants results finished) --
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+    def scalar(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> Any:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def rows(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         return self.con.execute(sql, params or []).fetchall()
 
-    def dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    def dicts(
+        self, sql: str, params: list[Any] | dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         cur = self.con.execute(sql, params or [])
         names = [d[0] for d in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import duckdb
 import numpy as np
@@ -31,6 +31,7 @@ from sway.events import (
     accounts_to_arrow,
     events_to_arrow,
 )
+from sway.privacy.guard import guard_ingest
 from sway.sources import detect, get_source
 from sway.sources.base import Record, Rejected, Source
 from sway.store.db import Store
@@ -58,12 +59,19 @@ class IngestSummary:
     duplicates: int
     rejected: int
     accounts: int
+    #: Events not stored because their author is erased or a minor.
+    withheld: int = 0
+    #: Accounts declared or flagged as minors (never stored as profiles).
+    minors: int = 0
 
     def line(self) -> str:
-        return (
+        text = (
             f"{self.source}: {self.format}: {self.new:,} new, {self.duplicates:,} duplicate, "
             f"{self.rejected:,} rejected events; {self.accounts:,} accounts"
         )
+        if self.withheld or self.minors:
+            text += f" ({self.minors:,} minors and {self.withheld:,} events kept out)"
+        return text
 
 
 def sha256_of(path: Path) -> str:
@@ -201,20 +209,23 @@ def _merge(
     merged = ", ".join(f"{f} = coalesce(excluded.{f}, accounts.{f})" for f in fields)
     try:
         con.execute("BEGIN TRANSACTION")
+        # Tombstoned accounts and minors are taken out of the input before anything is stored.
+        guarded = guard_ingest(store, events=events, accounts=accounts)
+        files = {"events": str(events), "accounts": str(accounts)}
         ingest_id = int(store.scalar("SELECT nextval('ingest_seq')"))
         # Keep the first copy of each (network, event_id) in this input; skip any already stored.
         con.execute(
-            """
+            f"""
             INSERT INTO events
             SELECT s.* EXCLUDE (seq, rn), $ingest_id AS ingest_id FROM (
                 SELECT *, row_number() OVER (PARTITION BY network, event_id ORDER BY seq) AS rn
-                FROM read_parquet($events)
+                FROM {guarded.events}
             ) s
             WHERE s.rn = 1 AND NOT EXISTS (
                 SELECT 1 FROM events e WHERE e.network = s.network AND e.event_id = s.event_id
             )
             """,
-            {"ingest_id": ingest_id, "events": str(events)},
+            _used({"ingest_id": ingest_id, **files}, guarded.events),
         )
         new = int(store.scalar("SELECT count(*) FROM events WHERE ingest_id = ?", [ingest_id]))
         # Accounts: the newest non-empty value of each field wins, over what was stored.
@@ -222,16 +233,16 @@ def _merge(
             f"""
             INSERT INTO accounts
             SELECT network, account_id, {", ".join(fields)}, now() AS updated_at
-            FROM (SELECT network, account_id, {latest} FROM read_parquet($accounts)
+            FROM (SELECT network, account_id, {latest} FROM {guarded.accounts}
                   GROUP BY network, account_id)
             ON CONFLICT (network, account_id) DO UPDATE SET {merged}, updated_at = now()
             """,
-            {"accounts": str(accounts)},
+            _used(files, guarded.accounts),
         )
         n_accounts = int(
             store.scalar(
-                "SELECT count(DISTINCT (network, account_id)) FROM read_parquet(?)",
-                [str(accounts)],
+                f"SELECT count(DISTINCT (network, account_id)) FROM {guarded.accounts}",
+                _used(files, guarded.accounts),
             )
         )
         summary = IngestSummary(
@@ -239,15 +250,21 @@ def _merge(
             format=format,
             read=read,
             new=new,
-            duplicates=read - new,
+            duplicates=read - new - guarded.scrubbed.deleted,
             rejected=rejected,
             accounts=n_accounts,
+            withheld=guarded.scrubbed.deleted,
+            minors=guarded.minors,
         )
         con.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, now(), ?, ?, ?, ?)",
             [ingest_id, source, format, sha256, new, summary.duplicates, rejected, n_accounts],
         )
         con.execute("COMMIT")
+        _drop_staged(store)
+        if store.rewrite_pending():
+            # A minor already stored was erased by this ingest: finish the erasure on disk.
+            store.rewrite()
         return summary
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):
@@ -255,6 +272,16 @@ def _merge(
         if isinstance(exc, duckdb.Error):
             raise StoreError(f"{source}: ingest failed, nothing was stored ({exc})") from None
         raise
+
+
+def _used(params: dict[str, Any], relation: str) -> dict[str, Any]:
+    """The named parameters ``relation`` reads (DuckDB rejects unused named parameters)."""
+    return {k: v for k, v in params.items() if k == "ingest_id" or f"${k}" in relation}
+
+
+def _drop_staged(store: Store) -> None:
+    for name in ("_staged_events", "_staged_accounts"):
+        store.con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 #: Files in a folder that are documentation, never data.

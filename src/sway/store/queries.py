@@ -564,7 +564,7 @@ def api_key_rows(store: Store, *, include_revoked: bool = True) -> list[dict[str
     """Every API key (never the secret: only its hash), newest first."""
     return store.dicts(
         "SELECT key_id, name, secret_sha256, scopes, rate_per_second, rate_per_day, created_at, "
-        "revoked_at, last_used_at FROM api_keys WHERE ? OR revoked_at IS NULL "
+        "revoked_at, last_used_at, person_id FROM api_keys WHERE ? OR revoked_at IS NULL "
         "ORDER BY created_at DESC, key_id",
         [include_revoked],
     )

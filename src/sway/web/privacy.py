@@ -1,8 +1,9 @@
 """The privacy panel of a profile: who can see the score, and where a person's data is
 exported or erased.
 
-The links are made in one place, :func:`privacy_links`, so that the routes of the erasure and
-export flows are named once for the whole dashboard.
+The links are made in one place, :func:`privacy_links`, from the routes of
+:mod:`sway.api.routes.privacy` (``docs/privacy.md``), so that the erasure and export flows are
+named once for the whole dashboard.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import quote
 
 from sway.api.keys import ApiKey
 
-__all__ = ["PrivacyLink", "privacy_links", "score_viewers"]
+__all__ = ["PrivacyLink", "privacy_links", "public_href", "score_viewers"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class PrivacyLink:
 def privacy_links(person_id: str) -> list[PrivacyLink]:
     """Export and erasure of a person's data (``person_id``: a person, or the
     ``network:account_id`` of an account standing for itself)."""
-    path = f"/v1/people/{quote(person_id, safe='')}"
+    path = f"/v1/privacy/people/{quote(person_id, safe='')}"
     return [
         PrivacyLink(
             label="Export everything stored about this person",
@@ -46,7 +47,16 @@ def privacy_links(person_id: str) -> list[PrivacyLink]:
     ]
 
 
-def score_viewers(keys: Iterable[ApiKey]) -> list[ApiKey]:
-    """The active keys that can read this score under the current rules: every key with the
-    ``read`` scope (or ``admin``) sees every score, so the list is the same on every page."""
-    return [k for k in keys if k.active and k.allows("read")]
+def public_href(person_id: str) -> str:
+    """Where a published score is served without a key."""
+    return f"/v1/public/people/{quote(person_id, safe='')}"
+
+
+def score_viewers(keys: Iterable[ApiKey], person_id: str) -> list[ApiKey]:
+    """The active keys that can read this person's score: every key with the ``read`` scope
+    (or ``admin``), and the person's own keys (scope ``self``)."""
+    return [
+        k
+        for k in keys
+        if k.active and (k.allows("read") or ("self" in k.scopes and k.person_id == person_id))
+    ]

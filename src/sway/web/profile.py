@@ -22,9 +22,10 @@ from sway.api.models import (
     PersonProfile,
 )
 from sway.api.state import ServiceState
+from sway.privacy import visibility
 from sway.store.db import Store
 from sway.web import charts
-from sway.web.privacy import PrivacyLink, privacy_links, score_viewers
+from sway.web.privacy import PrivacyLink, privacy_links, public_href, score_viewers
 
 __all__ = ["ProfilePage", "account_page", "person_page"]
 
@@ -53,6 +54,9 @@ class ProfilePage:
     broader: list[dict[str, Any]]
     sentiment: dict[str, Any] | None
     privacy: list[PrivacyLink]
+    #: Where the score is served without a key, when the person (or the store's default)
+    #: published it; ``None`` while it is private.
+    public_href: str | None
     viewers: list[dict[str, Any]]
     charts: dict[str, str] = field(default_factory=dict)
     version_changes: list[dict[str, Any]] = field(default_factory=list)
@@ -133,7 +137,8 @@ def _gather(
             for d in ("in", "out")
         }
         topics, broader, sentiment = _topics(store, subject, account=account is not None)
-    keys = score_viewers(state.api_keys())
+        published = visibility(store, person.person_id).public
+    keys = score_viewers(state.api_keys(), person.person_id)
     page = ProfilePage(
         kind=kind,
         subject=subject,
@@ -147,6 +152,7 @@ def _gather(
         broader=broader,
         sentiment=sentiment,
         privacy=privacy_links(person.person_id),
+        public_href=public_href(person.person_id) if published else None,
         viewers=[{"name": k.name, "key_id": k.key_id, "scopes": sorted(k.scopes)} for k in keys],
     )
     _draw(page)

@@ -14,6 +14,7 @@ from sway.api.routes import (
     leaderboards,
     meta,
     people,
+    privacy,
     search,
     triage,
 )
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     crm.router,
     triage.router,
     admin.router,
+    privacy.router,
     klout.router,
 )

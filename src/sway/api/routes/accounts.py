@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from sway.api import service
-from sway.api.deps import get_state, scoped
+from sway.api.deps import audited_scoped, get_state
 from sway.api.errors import ApiError
 from sway.api.models import AccountProfile, ExplanationPublic, History, InfluenceLink, Page
 from sway.api.responses import json_response
@@ -21,7 +21,7 @@ State = Annotated[ServiceState, Depends(get_state)]
 NetworkQuery = Annotated[str, Query(pattern=r"^[a-z][a-z0-9_.-]{0,63}$", description="Network.")]
 
 
-@router.get("/lookup", response_model=AccountProfile, **scoped("read"))
+@router.get("/lookup", response_model=AccountProfile, **audited_scoped("read", "account"))
 async def lookup(
     state: State,
     network: NetworkQuery,
@@ -39,7 +39,9 @@ async def lookup(
     return json_response(service.account_profile(index, account))
 
 
-@router.get("/{network}/{account_id}", response_model=AccountProfile, **scoped("read"))
+@router.get(
+    "/{network}/{account_id}", response_model=AccountProfile, **audited_scoped("read", "account")
+)
 async def profile(state: State, network: Network, account_id: AccountId) -> Response:
     """Score, sub-scores, day/week/month change, rank, topics and networks of an account."""
     index = state.index
@@ -47,7 +49,9 @@ async def profile(state: State, network: Network, account_id: AccountId) -> Resp
     return json_response(service.account_profile(index, account))
 
 
-@router.get("/{network}/{account_id}/history", response_model=History, **scoped("read"))
+@router.get(
+    "/{network}/{account_id}/history", response_model=History, **audited_scoped("read", "account")
+)
 def history(
     state: State,
     network: Network,
@@ -63,7 +67,9 @@ def history(
 
 
 @router.get(
-    "/{network}/{account_id}/explanation", response_model=ExplanationPublic, **scoped("read")
+    "/{network}/{account_id}/explanation",
+    response_model=ExplanationPublic,
+    **audited_scoped("read", "account"),
 )
 def explanation(state: State, network: Network, account_id: AccountId) -> ExplanationPublic:
     """Why the score is what it is: factor contributions, top reactors and posts, discounts."""
@@ -74,7 +80,9 @@ def explanation(state: State, network: Network, account_id: AccountId) -> Explan
 
 
 @router.get(
-    "/{network}/{account_id}/influencers", response_model=Page[InfluenceLink], **scoped("read")
+    "/{network}/{account_id}/influencers",
+    response_model=Page[InfluenceLink],
+    **audited_scoped("read", "account"),
 )
 def influencers(
     state: State, network: Network, account_id: AccountId, offset: Offset = 0, limit: Limit = 20
@@ -89,7 +97,9 @@ def influencers(
 
 
 @router.get(
-    "/{network}/{account_id}/influencees", response_model=Page[InfluenceLink], **scoped("read")
+    "/{network}/{account_id}/influencees",
+    response_model=Page[InfluenceLink],
+    **audited_scoped("read", "account"),
 )
 def influencees(
     state: State, network: Network, account_id: AccountId, offset: Offset = 0, limit: Limit = 20

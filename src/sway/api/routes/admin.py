@@ -32,6 +32,7 @@ def _public(key: ApiKey) -> KeyPublic:
         created_at=key.created_at,
         revoked_at=key.revoked_at,
         last_used_at=key.last_used_at,
+        person_id=key.person_id,
     )
 
 
@@ -51,6 +52,7 @@ def create(state: State, admin: Admin, body: KeyCreateIn) -> KeyCreated:
             scopes=body.scopes,
             rate_per_second=body.rate_per_second,
             rate_per_day=body.rate_per_day,
+            person_id=body.person_id,
             actor=admin.key_id,
         )
         state.key_changed(store)

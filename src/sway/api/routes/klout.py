@@ -29,7 +29,9 @@ Code = Annotated[
 ]
 
 
-@router.get("/identity.json/twitter", response_model=klout.KloutIdentity, **klout_scoped())
+@router.get(
+    "/identity.json/twitter", response_model=klout.KloutIdentity, **klout_scoped(audit="klout")
+)
 async def identity_by_screen_name(
     state: State,
     screenName: Annotated[str, Query(min_length=1, max_length=200)],
@@ -41,7 +43,7 @@ async def identity_by_screen_name(
 @router.get(
     "/identity.json/klout/{klout_id}/{code}",
     response_model=klout.KloutIdentity,
-    **klout_scoped(),
+    **klout_scoped(audit="klout"),
 )
 async def reverse_identity(state: State, klout_id: KloutId, code: Code) -> Response:
     """The Twitter (``tw``), Google+ (``gp``) or other network id of a kloutId."""
@@ -49,7 +51,9 @@ async def reverse_identity(state: State, klout_id: KloutId, code: Code) -> Respo
 
 
 @router.get(
-    "/identity.json/{code}/{network_id}", response_model=klout.KloutIdentity, **klout_scoped()
+    "/identity.json/{code}/{network_id}",
+    response_model=klout.KloutIdentity,
+    **klout_scoped(audit="klout"),
 )
 async def identity_by_id(
     state: State,
@@ -60,19 +64,25 @@ async def identity_by_id(
     return klout_response(klout.identity(state.index, code, network_id))
 
 
-@router.get("/user.json/{klout_id}", response_model=klout.KloutUser, **klout_scoped())
+@router.get("/user.json/{klout_id}", response_model=klout.KloutUser, **klout_scoped(audit="klout"))
 async def user(state: State, klout_id: KloutId) -> Response:
     """The user: nick, score with its band, and score changes (``scoreDeltas``)."""
     return klout_response(klout.user(klout.person_for(state.index, klout_id)))
 
 
-@router.get("/user.json/{klout_id}/score", response_model=klout.KloutScore, **klout_scoped())
+@router.get(
+    "/user.json/{klout_id}/score", response_model=klout.KloutScore, **klout_scoped(audit="klout")
+)
 async def score(state: State, klout_id: KloutId) -> Response:
     """The score as a bare number, its changes (``scoreDelta``) and band."""
     return klout_response(klout.score(klout.person_for(state.index, klout_id)))
 
 
-@router.get("/user.json/{klout_id}/topics", response_model=list[klout.KloutTopic], **klout_scoped())
+@router.get(
+    "/user.json/{klout_id}/topics",
+    response_model=list[klout.KloutTopic],
+    **klout_scoped(audit="klout"),
+)
 async def topics(state: State, klout_id: KloutId) -> Response:
     """Topics of influence, as a bare array."""
     index = state.index
@@ -81,7 +91,9 @@ async def topics(state: State, klout_id: KloutId) -> Response:
 
 
 @router.get(
-    "/user.json/{klout_id}/influence", response_model=klout.KloutInfluence, **klout_scoped()
+    "/user.json/{klout_id}/influence",
+    response_model=klout.KloutInfluence,
+    **klout_scoped(audit="klout"),
 )
 def influence(state: State, klout_id: KloutId) -> Response:
     """Up to five influencers and five influencees, with the full counts."""

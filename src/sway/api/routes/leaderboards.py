@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from sway.api import service
-from sway.api.deps import get_state, scoped
+from sway.api.deps import audited_scoped, get_state
 from sway.api.models import LeaderboardAccount, LeaderboardPerson, Page
 from sway.api.responses import json_response
 from sway.api.routes._common import Limit, Offset
@@ -24,7 +24,9 @@ Topic = Annotated[
 ]
 
 
-@router.get("/accounts", response_model=Page[LeaderboardAccount], **scoped("read"))
+@router.get(
+    "/accounts", response_model=Page[LeaderboardAccount], **audited_scoped("read", "leaderboard")
+)
 async def accounts(
     state: State,
     network: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")] = None,
@@ -42,7 +44,9 @@ async def accounts(
     )
 
 
-@router.get("/people", response_model=Page[LeaderboardPerson], **scoped("read"))
+@router.get(
+    "/people", response_model=Page[LeaderboardPerson], **audited_scoped("read", "leaderboard")
+)
 async def people(
     state: State, topic: Topic = None, offset: Offset = 0, limit: Limit = 20
 ) -> Response:

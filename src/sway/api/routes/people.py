@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from sway.api import service
-from sway.api.deps import get_state, scoped
+from sway.api.deps import audited_scoped, get_state
 from sway.api.models import ExplanationPublic, History, InfluenceLink, Page, PersonProfile
 from sway.api.responses import json_response
 from sway.api.routes._common import Limit, Offset, PersonId
@@ -20,14 +20,14 @@ router = APIRouter(prefix="/v1/people", tags=["people"])
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-@router.get("/{person_id}", response_model=PersonProfile, **scoped("read"))
+@router.get("/{person_id}", response_model=PersonProfile, **audited_scoped("read", "person"))
 async def profile(state: State, person_id: PersonId) -> Response:
     """Score across networks, sub-scores, changes, networks and accounts of a person."""
     index = state.index
     return json_response(service.person_profile(index, service.find_person(index, person_id)))
 
 
-@router.get("/{person_id}/history", response_model=History, **scoped("read"))
+@router.get("/{person_id}/history", response_model=History, **audited_scoped("read", "person"))
 def history(
     state: State,
     person_id: PersonId,
@@ -41,7 +41,9 @@ def history(
         )
 
 
-@router.get("/{person_id}/explanation", response_model=ExplanationPublic, **scoped("read"))
+@router.get(
+    "/{person_id}/explanation", response_model=ExplanationPublic, **audited_scoped("read", "person")
+)
 def explanation(state: State, person_id: PersonId) -> ExplanationPublic:
     """Why the score is what it is, per network and account, factor by factor."""
     index = state.index
@@ -50,7 +52,11 @@ def explanation(state: State, person_id: PersonId) -> ExplanationPublic:
         return service.explain(store, index, person=person)
 
 
-@router.get("/{person_id}/influencers", response_model=Page[InfluenceLink], **scoped("read"))
+@router.get(
+    "/{person_id}/influencers",
+    response_model=Page[InfluenceLink],
+    **audited_scoped("read", "person"),
+)
 def influencers(
     state: State, person_id: PersonId, offset: Offset = 0, limit: Limit = 20
 ) -> Page[InfluenceLink]:
@@ -63,7 +69,11 @@ def influencers(
         )
 
 
-@router.get("/{person_id}/influencees", response_model=Page[InfluenceLink], **scoped("read"))
+@router.get(
+    "/{person_id}/influencees",
+    response_model=Page[InfluenceLink],
+    **audited_scoped("read", "person"),
+)
 def influencees(
     state: State, person_id: PersonId, offset: Offset = 0, limit: Limit = 20
 ) -> Page[InfluenceLink]:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 
 from sway.api import service
-from sway.api.deps import get_state, scoped
+from sway.api.deps import audited_scoped, get_state
 from sway.api.models import AccountSummary, Page
 from sway.api.responses import json_response
 from sway.api.routes._common import Limit, Offset
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["search"])
 State = Annotated[ServiceState, Depends(get_state)]
 
 
-@router.get("/search", response_model=Page[AccountSummary], **scoped("read"))
+@router.get("/search", response_model=Page[AccountSummary], **audited_scoped("read", "search"))
 async def search(
     state: State,
     q: Annotated[str, Query(min_length=1, max_length=200, description="Text to look for.")],
