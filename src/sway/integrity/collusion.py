@@ -2,7 +2,8 @@
 
 - **Rings**: an account that gives more than ``collusion_share`` of its reactions to accounts
   that react back (reciprocal partners) is a candidate; connected parts of the reciprocal graph
-  among candidates with at least ``collusion_min_size`` accounts are groups. Reactions inside a
+  among candidates with at least ``collusion_min_size`` accounts, in which at least
+  ``collusion_density`` of the possible reaction edges exist, are groups. Reactions inside a
   group count ``collusion_discount``; a member's credibility as an endorser outside falls to
   the share of its reactions that leave the group; and where the group's outside reactions
   concentrate on one account (a shared target, over 30 %), those count
@@ -62,8 +63,15 @@ def _rings(frame: EventFrame, signals: AccountSignals, p: IntegrityParams) -> Co
     parts, labels = connected_components(sub, directed=False)
     sizes = np.bincount(labels, minlength=parts)
     big = [lab for lab in np.argsort(-sizes, kind="stable") if sizes[lab] >= p.collusion_min_size]
-    for number, lab in enumerate(big, start=1):
+    number = 0
+    for lab in big:
         members = sorted(int(c) for c in keep[labels == lab])
+        # A ring is dense: its members react to a large share of one another. A sparse
+        # component of reciprocal pairs is a community talking (e-mail, messaging), not a ring.
+        inside_edges = (counts[members][:, members] > 0).sum()
+        if inside_edges < p.collusion_density * len(members) * (len(members) - 1):
+            continue
+        number += 1
         name = f"ring-{number}"
         result.groups[name] = members
         member_set = set(members)
@@ -84,6 +92,7 @@ def _rings(frame: EventFrame, signals: AccountSignals, p: IntegrityParams) -> Co
                 max(leave, p.collusion_discount),
                 f"in collusion group {name} ({len(members)} accounts; {1 - leave:.0%} of its "
                 "reactions stay inside)",
+                f"collusion group {name}",
             )
         total_out = sum(outside.values())
         if total_out:
@@ -138,5 +147,7 @@ def find_collusion(
     result = _rings(frame, signals, p)
     _pods(frame, p, result)
     for actor, target in result.pods.items():
-        signals.discount(actor, 0.5, f"boost pod: reacts in lockstep to {frame.keys[target]}")
+        signals.discount(
+            actor, 0.5, f"boost pod: reacts in lockstep to {frame.keys[target]}", "boost pod"
+        )
     return result
