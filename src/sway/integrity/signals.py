@@ -164,12 +164,12 @@ def account_signals(
     )
     span = max(p.ramp_days - p.probation_days, 1e-9)
     for code in np.flatnonzero(known < p.ramp_days).tolist():
-        days = float(known[code])
-        factor = min(max((days - p.probation_days) / span, 0.0), 1.0)
+        since = float(known[code])
+        factor = min(max((since - p.probation_days) / span, 0.0), 1.0)
         out.discount(
             int(code),
             factor,
-            f"newcomer: first interaction {days:.0f} days ago (counts fully after "
+            f"newcomer: first interaction {since:.0f} days ago (counts fully after "
             f"{p.ramp_days:.0f})",
             "newcomer",
         )
