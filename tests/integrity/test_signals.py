@@ -247,4 +247,34 @@ def test_one_off_burst_is_damped_relative_to_baseline() -> None:
     ]
     bursts = _report(rows).bursts.to_pylist()
     assert len(bursts) == 1
-    assert abs(bursts[0]["factor"] - (5 / 45) ** 0.5) < 1e-12
+    # Baseline 1 a day (the floor): the limit is burst_ratio reactions, each of the 45 counts
+    # sqrt(limit / 45).
+    limit = IntegrityParams().burst_ratio
+    assert abs(bursts[0]["factor"] - (limit / 45) ** 0.5) < 1e-12
+
+
+def test_newcomer_answered_by_established_accounts_counts() -> None:
+    late = AS_OF - timedelta(days=3)
+
+    def like(actor: str, target: str, ts: object, post: str) -> dict[str, object]:
+        return {"ts": ts, "actor": actor, "action": "like", "target": target, "content_id": post}
+
+    rows = [
+        like("old1", "z", T0, "z0"),
+        like("old2", "z", T0, "z1"),
+        # "welcomed" is answered by two established accounts; "guest" only by its host "old1".
+        like("welcomed", "z", late, "z2"),
+        like("old1", "welcomed", late, "w1"),
+        like("old2", "welcomed", late, "w2"),
+        like("guest", "old1", late, "o1"),
+        like("old1", "guest", late, "g1"),
+        like("lonely", "z", late, "z3"),
+    ]
+    report = _report(rows)
+    assert report.credibility_of("x", "welcomed") == 1.0
+    assert report.credibility_of("x", "lonely") == 0.0
+    # The host cannot vouch for its guest's reactions to itself.
+    assert report.credibility_of("x", "guest") == 1.0
+    pairs = {(r["src"], r["dst"]): r["factor"] for r in report.pairs.to_pylist()}
+    assert pairs[("guest", "old1")] == 0.0
+    assert ("welcomed", "z") not in pairs

@@ -225,6 +225,8 @@ def compute_integrity(
         params=p,
     )
     collusion = find_collusion(frame, signals, p)
+    for pair, factor in signals.pair_factor.items():
+        collusion.pair_factor[pair] = min(factor, collusion.pair_factor.get(pair, 1.0))
     bursts = burst_factors(
         frame, window_days=window_days, credibility=signals.credibility, params=p
     )

@@ -83,7 +83,7 @@ class IntegrityParams:
     collusion_discount: float = 0.1
     lockstep_seconds: float = 600.0
     lockstep_share: float = 0.5
-    burst_ratio: float = 5.0
+    burst_ratio: float = 10.0
 
     def __post_init__(self) -> None:
         for f in fields(self):

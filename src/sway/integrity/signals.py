@@ -46,13 +46,16 @@ class AccountSignals:
     credibility
         Product of the factors, in ``[0, 1]``.
     age_days
-        Known or inferred age (NaN: unknown or older than the data shows).
+        Declared age, from the accounts table's ``created_at`` (NaN: unknown).
     max_raw
         Cap on the account's own raw influence while it ramps in (NaN: none).
     reasons
         Why an account's credibility is below 1, by code.
     kinds
         The short name of each reason (same order).
+    pair_factor
+        ``(reactor, target) -> factor`` for reactions discounted on one pair only (a newcomer's
+        reactions to the one established account that reacted to it).
     """
 
     credibility: FloatArray
@@ -60,6 +63,7 @@ class AccountSignals:
     max_raw: FloatArray
     reasons: dict[int, list[str]] = field(default_factory=dict)
     kinds: dict[int, list[str]] = field(default_factory=dict)
+    pair_factor: dict[tuple[int, int], float] = field(default_factory=dict)
 
     def discount(self, code: int, factor: float, reason: str, kind: str) -> None:
         """Multiply ``code``'s credibility by ``factor`` (when below 1), saying why; ``kind`` is
@@ -99,25 +103,20 @@ def _first_interactions(frame: EventFrame, history: pa.Table | None) -> npt.NDAr
 
 
 def _ages(
-    frame: EventFrame,
     rows: dict[int, dict[str, object]],
+    n: int,
     as_of_us: int,
     first: npt.NDArray[np.int64],
     data_start_us: int,
     p: IntegrityParams,
 ) -> tuple[FloatArray, FloatArray]:
-    """Age (from ``created_at`` where known, else from the first event) and tenure (days since
-    the first interaction with anyone), each NaN where unknown: an account first seen within
-    ``probation_days`` of the start of the data may be any age."""
-    n = frame.n_accounts
+    """Declared age (from ``created_at``) and tenure (days since the first interaction with
+    anyone), each NaN where unknown. An account first interacting within ``probation_days`` of
+    the start of the data may have done so long before: its tenure is unknown. Age is never
+    inferred from the first event: a quiet old account that starts talking is not new (and
+    capping such accounts cost CollegeMsg most of its predictive power, see
+    docs/integrity.md)."""
     age = np.full(n, np.nan)
-    seen = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    for codes in (frame.actor, frame.target):
-        ok = codes >= 0
-        np.minimum.at(seen, codes[ok], frame.ts_us[ok])
-    seen = np.minimum(seen, first)
-    seen_late = (seen - data_start_us) >= p.probation_days * DAY_US
-    age[seen_late] = (as_of_us - seen[seen_late]) / DAY_US
     for code, row in rows.items():
         created = row.get("created_at")
         if created is not None:
@@ -129,6 +128,54 @@ def _ages(
     )
     tenure[interacted_late] = (as_of_us - first[interacted_late]) / DAY_US
     return age, tenure
+
+
+def _newcomers(
+    frame: EventFrame,
+    out: AccountSignals,
+    age: FloatArray,
+    tenure: FloatArray,
+    p: IntegrityParams,
+) -> None:
+    """Newcomers earn their weight as endorsers.
+
+    A newcomer (created, or first interacting with anyone, less than ``ramp_days`` ago) counts
+    nothing during ``probation_days``, then linearly more up to full weight at ``ramp_days``,
+    unless an established account has reacted to it (it is part of the conversation: honest
+    newcomers in a growing network are answered; bought or sleeping accounts switched on for
+    an attack are not, so however many they are, they add almost nothing). An account cannot
+    vouch for a newcomer's reactions to itself: a newcomer that only one established account
+    reacted to keeps the probation factor on its reactions to that account (a chat host
+    answering its guests does not make their replies to it count).
+    """
+    known = np.fmin(
+        np.where(np.isnan(age), np.inf, age), np.where(np.isnan(tenure), np.inf, tenure)
+    )
+    span = max(p.ramp_days - p.probation_days, 1e-9)
+    newcomer = known < p.ramp_days
+    if not newcomer.any():
+        return
+    pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
+    vouching = ~newcomer[pairs[0]] & newcomer[pairs[1]]
+    vouchers: dict[int, list[int]] = defaultdict(list)
+    for src, dst in pairs[:, vouching].T.tolist():
+        vouchers[dst].append(src)
+    for code in np.flatnonzero(newcomer).tolist():
+        since = float(known[code])
+        factor = min(max((since - p.probation_days) / span, 0.0), 1.0)
+        if factor >= 1.0:
+            continue
+        by = vouchers.get(code, [])
+        if len(by) == 1:
+            out.pair_factor[(code, by[0])] = factor
+        elif not by:
+            out.discount(
+                code,
+                factor,
+                f"newcomer: {since:.0f} days in the network and no established account has "
+                f"reacted to it (counts fully after {p.ramp_days:.0f} days)",
+                "newcomer",
+            )
 
 
 def account_signals(
@@ -152,27 +199,10 @@ def account_signals(
     if data_start_us is None:
         data_start_us = int(frame.ts_us.min()) if frame.ts_us.size else as_of_us
     first = _first_interactions(frame, history)
-    age, tenure = _ages(frame, rows, as_of_us, first, data_start_us, p)
+    age, tenure = _ages(rows, n, as_of_us, first, data_start_us, p)
     out = AccountSignals(np.ones(n), age, np.full(n, np.nan))
 
-    # Newcomers earn their weight as endorsers: nothing during a probation after their first
-    # interaction with anyone (or after their creation), then linearly up to full weight at
-    # ``ramp_days``. Bought or sleeping accounts switched on for an attack have no history, so
-    # however many they are, they add almost nothing.
-    known = np.fmin(
-        np.where(np.isnan(age), np.inf, age), np.where(np.isnan(tenure), np.inf, tenure)
-    )
-    span = max(p.ramp_days - p.probation_days, 1e-9)
-    for code in np.flatnonzero(known < p.ramp_days).tolist():
-        since = float(known[code])
-        factor = min(max((since - p.probation_days) / span, 0.0), 1.0)
-        out.discount(
-            int(code),
-            factor,
-            f"newcomer: first interaction {since:.0f} days ago (counts fully after "
-            f"{p.ramp_days:.0f})",
-            "newcomer",
-        )
+    _newcomers(frame, out, age, tenure, p)
     # A new account's own raw influence is capped while it ramps in (a score under
     # ``fresh_max_score`` before ``fresh_age_days``).
     if fresh_raw_cap is not None:
