@@ -50,16 +50,29 @@ def _rings(frame: EventFrame, signals: AccountSignals, p: IntegrityParams) -> Co
         return result
     counts = coo_matrix((np.ones(src.size), (src, dst)), shape=(n, n)).tocsr()
     counts.sum_duplicates()
-    mutual = counts.multiply(counts.T > 0).tocsr()
-    given = np.asarray(counts.sum(axis=1)).ravel()
+    # Reactions to newcomers do not dilute the share: established members of a ring who all
+    # start reacting to a new account are still a ring (and the groups do not flip on and off).
+    established = counts
+    if signals.newcomer.size:
+        established = counts.multiply(~signals.newcomer[np.newaxis, :]).tocsr()
+    given = np.asarray(established.sum(axis=1)).ravel()
+    mutual = established.multiply(counts.T > 0).tocsr()
     to_partners = np.asarray(mutual.sum(axis=1)).ravel()
     partners = np.diff((mutual > 0).tocsr().indptr)
     share = np.divide(to_partners, given, out=np.zeros(n), where=given > 0)
     candidate = (share > p.collusion_share) & (partners >= 2)
     keep = np.flatnonzero(candidate)
+    # Keep the 2-core: a candidate tied to the others by a single reciprocal pair (a busy
+    # account that answers one member) is not part of a ring, and must not merge a dense ring
+    # into a sparse component that the density rule would then let go.
+    while keep.size:
+        sub = (mutual > 0)[keep][:, keep]
+        degree = np.diff(sub.tocsr().indptr)
+        if degree.min() >= 2:
+            break
+        keep = keep[degree >= 2]
     if keep.size == 0:
         return result
-    sub = (mutual > 0)[keep][:, keep]
     parts, labels = connected_components(sub, directed=False)
     sizes = np.bincount(labels, minlength=parts)
     big = [lab for lab in np.argsort(-sizes, kind="stable") if sizes[lab] >= p.collusion_min_size]

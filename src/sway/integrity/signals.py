@@ -49,6 +49,8 @@ class AccountSignals:
         Declared age, from the accounts table's ``created_at`` (NaN: unknown).
     max_raw
         Cap on the account's own raw influence while it ramps in (NaN: none).
+    newcomer
+        Created, or first interacting with anyone, less than ``ramp_days`` ago.
     reasons
         Why an account's credibility is below 1, by code.
     kinds
@@ -61,6 +63,7 @@ class AccountSignals:
     credibility: FloatArray
     age_days: FloatArray
     max_raw: FloatArray
+    newcomer: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     reasons: dict[int, list[str]] = field(default_factory=dict)
     kinds: dict[int, list[str]] = field(default_factory=dict)
     pair_factor: dict[tuple[int, int], float] = field(default_factory=dict)
@@ -153,6 +156,7 @@ def _newcomers(
     )
     span = max(p.ramp_days - p.probation_days, 1e-9)
     newcomer = known < p.ramp_days
+    out.newcomer = newcomer
     if not newcomer.any():
         return
     pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
