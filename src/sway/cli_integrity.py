@@ -82,9 +82,10 @@ def run_attack(
     before = score_table(events, accounts, integrity=integrity, as_of=as_of)
     after = score_table(attack.events, attack.accounts, integrity=integrity, as_of=as_of)
     key = (network, target)
-    # Fans of a fresh account are real accounts that reacted to it; they are not "honest
-    # bystanders" for the move measure, and neither are attackers or the target.
-    skip = {(network, a) for a in attack.attackers} | {key}
+    # Honest accounts are those that took no part in the attack: not the attackers, not the
+    # target, and not the real accounts an attack has act (the fans of a fresh account).
+    acting = attack.events.slice(events.num_rows)["actor"].drop_null().to_pylist()
+    skip = {(network, str(a)) for a in (*attack.attackers, *acting)} | {key}
     moves = [abs(after.get(k, 1.0) - v) for k, v in before.items() if k not in skip]
     return AttackOutcome(
         kind=kind,

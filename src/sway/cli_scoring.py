@@ -153,7 +153,9 @@ def score(
                 def step(name: str, done: int, total: int) -> None:
                     bar.update(task, description=name, completed=done, total=total)
 
-                scorer.fit(eng, plan=plan, on_step=step)
+                # The integrity layer reads account ages, follow counts and bot flags.
+                accounts = accounts_table(store) if scorer.get_params()["integrity"] else None
+                scorer.fit(eng, plan=plan, on_step=step, accounts=accounts)
         finally:
             eng.close()
         written = save_run(store, scorer, engine=eng.name)
@@ -168,6 +170,16 @@ def score(
         f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
         f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
     )
+
+
+def accounts_table(store: Any) -> pa.Table | None:
+    """The store's accounts table in ``ACCOUNT_SCHEMA`` (None when it has no rows)."""
+    from sway.events import ACCOUNT_SCHEMA
+
+    table = store.con.sql(
+        f"SELECT {', '.join(ACCOUNT_SCHEMA.names)} FROM accounts"
+    ).to_arrow_table()
+    return table.cast(ACCOUNT_SCHEMA) if table.num_rows else None
 
 
 # -- runs ---------------------------------------------------------------------------------
@@ -333,7 +345,7 @@ def explain(
       sway explain stackexchange:17
       sway explain --person ada --json
     """
-    from sway.scoring.explain import explain_account, explain_person
+    from sway.scoring.explain import explain_account, explain_person, integrity_lines
     from sway.store.people import parse_account_ref
     from sway.store.runs import (
         account_result,
@@ -362,6 +374,7 @@ def explain(
                 curve=curve,
                 top_reactors=top_reactors(store, run.run_id, ref.network, ref.account_id),
                 top_posts=top_posts(store, run.run_id, ref.network, ref.account_id),
+                integrity=integrity_lines(run.summary, ref.network, ref.account_id),
             )
         else:
             assert person is not None

@@ -28,19 +28,30 @@ def test_attack_is_reproducible_and_adds_events(kind: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ATTACK_KINDS)
-def test_integrity_never_leaves_the_attacked_target_higher(kind: str) -> None:
-    target = "fresh1" if kind == "fresh-account" else TARGET
-    on = run_attack(BASE, None, kind=kind, size=20, network="x", target=target, seed=1)
+def test_attack_meets_the_aims(kind: str) -> None:
+    """The aims of docs/integrity.md on the seeded community: an attack lifts its target by at
+    most 2 points, honest accounts move by at most 0.5 on average, a fresh account stays under
+    30; without the integrity layer the same attack works (so the test can fail)."""
+    # Five real fans for the fresh account: more would be an eighth of this 40-account
+    # community changing its own behaviour (their selectivity falls), not bystander noise.
+    target, size = ("fresh1", 5) if kind == "fresh-account" else (TARGET, 50)
+    on = run_attack(BASE, None, kind=kind, size=size, network="x", target=target, seed=1)
     off = run_attack(
-        BASE, None, kind=kind, size=20, network="x", target=target, seed=1, integrity=False
+        BASE, None, kind=kind, size=size, network="x", target=target, seed=1, integrity=False
     )
-    # Lifts are not compared: integrity also moves the target's honest baseline (bursts,
-    # ramp), so the measured lift with integrity on can exceed the one without; see
-    # docs/integrity.md.
-    assert on.after <= off.after + 1e-9
-    if kind == "fresh-account":
-        assert on.after < 30
+    assert off.lift > 5, off
     assert on.honest_accounts > 0
+    assert on.honest_mean_move <= 0.5, on
+    if kind == "fresh-account":
+        assert on.after < 30, on
+    else:
+        assert on.lift <= 2.0, on
+
+
+def test_large_bot_ring_lifts_at_most_five_points() -> None:
+    on = run_attack(BASE, None, kind="bot-ring", size=500, network="x", target=TARGET, seed=2)
+    assert on.lift <= 5.0, on
+    assert on.honest_mean_move <= 0.5, on
 
 
 def test_attack_command(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -149,10 +149,64 @@ def test_new_account_ramps_in_and_is_capped() -> None:
         [{"network": "x", "account_id": "new", "created_at": AS_OF - timedelta(days=6)}],
         schema=ACCOUNT_SCHEMA,
     )
-    report = _report(rows, accounts)
+    report = compute_integrity(
+        table(rows), as_of=AS_OF, window_days=90, accounts=accounts, fresh_raw_cap=0.2
+    )
     row = report.credibility.to_pylist()[0]
-    assert row["credibility"] == 6 / 30
-    assert row["max_raw"] == IntegrityParams().fresh_raw_cap * (6 / 14) ** 2
+    # Six days old: inside the 14-day probation, so it counts nothing as an endorser yet.
+    assert row["credibility"] == 0.0
+    assert row["max_raw"] == 0.2 * (6 / 14) ** 2
+    assert "newcomer" in report.reasons["x:new"][0]
+
+
+def test_newcomer_earns_weight_linearly_after_probation() -> None:
+    p = IntegrityParams()
+    # "old" interacts from the start of the data (any age); "late" first interacts 22 days
+    # before as_of, 38 days after the data starts: half-way between probation and full weight.
+    rows = [
+        {"ts": T0, "actor": "old", "action": "like", "target": "z", "content_id": "z0"},
+        {
+            "ts": AS_OF - timedelta(days=22),
+            "actor": "late",
+            "action": "like",
+            "target": "z",
+            "content_id": "z1",
+        },
+    ]
+    report = _report(rows)
+    expected = (22 - p.probation_days) / (p.ramp_days - p.probation_days)
+    assert abs(report.credibility_of("x", "late") - expected) < 1e-9
+    assert report.credibility_of("x", "old") == 1.0
+
+
+def test_history_before_the_window_makes_an_account_established() -> None:
+    rows = [
+        {
+            "ts": AS_OF - timedelta(days=2),
+            "actor": "back",
+            "action": "like",
+            "target": "z",
+            "content_id": "z1",
+        },
+        {"ts": T0, "actor": "o", "action": "like", "target": "z", "content_id": "z0"},
+    ]
+    history = pa.table(
+        {
+            "network": ["x"],
+            "account_id": ["back"],
+            "first_us": pa.array([int((T0.timestamp() - 400 * 86400) * 1e6)], pa.int64()),
+        }
+    )
+    with_history = compute_integrity(
+        table(rows),
+        as_of=AS_OF,
+        window_days=90,
+        history=history,
+        data_start=T0 - timedelta(days=800),
+    )
+    without = _report(rows)
+    assert with_history.credibility_of("x", "back") == 1.0
+    assert without.credibility_of("x", "back") == 0.0
 
 
 def test_ring_is_named_and_its_internal_reactions_discounted() -> None:
@@ -193,4 +247,34 @@ def test_one_off_burst_is_damped_relative_to_baseline() -> None:
     ]
     bursts = _report(rows).bursts.to_pylist()
     assert len(bursts) == 1
-    assert abs(bursts[0]["factor"] - (5 / 45) ** 0.5) < 1e-12
+    # Baseline 1 a day (the floor): the limit is burst_ratio reactions, each of the 45 counts
+    # sqrt(limit / 45).
+    limit = IntegrityParams().burst_ratio
+    assert abs(bursts[0]["factor"] - (limit / 45) ** 0.5) < 1e-12
+
+
+def test_newcomer_answered_by_established_accounts_counts() -> None:
+    late = AS_OF - timedelta(days=3)
+
+    def like(actor: str, target: str, ts: object, post: str) -> dict[str, object]:
+        return {"ts": ts, "actor": actor, "action": "like", "target": target, "content_id": post}
+
+    rows = [
+        like("old1", "z", T0, "z0"),
+        like("old2", "z", T0, "z1"),
+        # "welcomed" is answered by two established accounts; "guest" only by its host "old1".
+        like("welcomed", "z", late, "z2"),
+        like("old1", "welcomed", late, "w1"),
+        like("old2", "welcomed", late, "w2"),
+        like("guest", "old1", late, "o1"),
+        like("old1", "guest", late, "g1"),
+        like("lonely", "z", late, "z3"),
+    ]
+    report = _report(rows)
+    assert report.credibility_of("x", "welcomed") == 1.0
+    assert report.credibility_of("x", "lonely") == 0.0
+    # The host cannot vouch for its guest's reactions to itself.
+    assert report.credibility_of("x", "guest") == 1.0
+    pairs = {(r["src"], r["dst"]): r["factor"] for r in report.pairs.to_pylist()}
+    assert pairs[("guest", "old1")] == 0.0
+    assert ("welcomed", "z") not in pairs

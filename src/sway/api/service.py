@@ -367,7 +367,7 @@ def explain(
     person: PersonView | None = None,
 ) -> ExplanationPublic:
     """The explanation of an account's or a person's score in the served run."""
-    from sway.scoring.explain import explain_account, explain_person
+    from sway.scoring.explain import explain_account, explain_person, integrity_lines
     from sway.store.runs import (
         account_result,
         person_network_results,
@@ -396,6 +396,7 @@ def explain(
             curve=curve,
             top_reactors=top_reactors(store, run.run_id, account.network, account.account_id),
             top_posts=top_posts(store, run.run_id, account.network, account.account_id),
+            integrity=integrity_lines(run.summary, account.network, account.account_id),
         )
     else:
         assert person is not None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 
 from sway.integrity.frame import EventFrame
 from sway.integrity.params import IntegrityParams
@@ -19,22 +20,37 @@ __all__ = ["burst_factors"]
 
 
 def burst_factors(
-    frame: EventFrame, *, window_days: float, params: IntegrityParams | None = None
+    frame: EventFrame,
+    *,
+    window_days: float,
+    credibility: npt.NDArray[np.float64] | None = None,
+    params: IntegrityParams | None = None,
 ) -> dict[tuple[int, int], float]:
-    """``(target code, UTC day) -> factor`` for every burst day of every account."""
+    """``(target code, UTC day) -> factor`` for every burst day of every account.
+
+    Reactions are counted at their reactor's ``credibility`` (by actor code; anonymous ones
+    fully), so that reactions which already count for nothing neither make nor hide a burst.
+    """
     p = params or IntegrityParams()
     mask = (frame.action != "post") & (frame.target >= 0) & (frame.actor != frame.target)
     if not mask.any():
         return {}
-    pairs, received = np.unique(
-        np.stack([frame.target[mask], frame.day[mask]]), axis=1, return_counts=True
+    weight = np.ones(int(mask.sum()))
+    if credibility is not None:
+        actors = frame.actor[mask]
+        known = actors >= 0
+        weight[known] = credibility[actors[known]]
+    keys, inverse = np.unique(
+        np.stack([frame.target[mask], frame.day[mask]]), axis=1, return_inverse=True
     )
+    received = np.bincount(inverse.ravel(), weights=weight, minlength=keys.shape[1])
+    pairs = keys
     totals = np.bincount(pairs[0], weights=received, minlength=frame.n_accounts)
     other_days = max(window_days - 1.0, 1.0)
     out: dict[tuple[int, int], float] = {}
     for (target, day), got in zip(pairs.T.tolist(), received.tolist(), strict=True):
         baseline = max((totals[target] - got) / other_days, 1.0)
         limit = p.burst_ratio * baseline
-        if got > limit:
+        if got > limit and got > 0:
             out[(int(target), int(day))] = math.sqrt(limit / got)
     return out

@@ -2,7 +2,8 @@
 
 - **Rings**: an account that gives more than ``collusion_share`` of its reactions to accounts
   that react back (reciprocal partners) is a candidate; connected parts of the reciprocal graph
-  among candidates with at least ``collusion_min_size`` accounts are groups. Reactions inside a
+  among candidates with at least ``collusion_min_size`` accounts, in which at least
+  ``collusion_density`` of the possible reaction edges exist, are groups. Reactions inside a
   group count ``collusion_discount``; a member's credibility as an endorser outside falls to
   the share of its reactions that leave the group; and where the group's outside reactions
   concentrate on one account (a shared target, over 30 %), those count
@@ -49,21 +50,41 @@ def _rings(frame: EventFrame, signals: AccountSignals, p: IntegrityParams) -> Co
         return result
     counts = coo_matrix((np.ones(src.size), (src, dst)), shape=(n, n)).tocsr()
     counts.sum_duplicates()
-    mutual = counts.multiply(counts.T > 0).tocsr()
-    given = np.asarray(counts.sum(axis=1)).ravel()
+    # Reactions to newcomers do not dilute the share: established members of a ring who all
+    # start reacting to a new account are still a ring (and the groups do not flip on and off).
+    established = counts
+    if signals.newcomer.size:
+        established = counts.multiply(~signals.newcomer[np.newaxis, :]).tocsr()
+    given = np.asarray(established.sum(axis=1)).ravel()
+    mutual = established.multiply(counts.T > 0).tocsr()
     to_partners = np.asarray(mutual.sum(axis=1)).ravel()
     partners = np.diff((mutual > 0).tocsr().indptr)
     share = np.divide(to_partners, given, out=np.zeros(n), where=given > 0)
     candidate = (share > p.collusion_share) & (partners >= 2)
     keep = np.flatnonzero(candidate)
+    # Keep the 2-core: a candidate tied to the others by a single reciprocal pair (a busy
+    # account that answers one member) is not part of a ring, and must not merge a dense ring
+    # into a sparse component that the density rule would then let go.
+    while keep.size:
+        sub = (mutual > 0)[keep][:, keep]
+        degree = np.diff(sub.tocsr().indptr)
+        if degree.min() >= 2:
+            break
+        keep = keep[degree >= 2]
     if keep.size == 0:
         return result
-    sub = (mutual > 0)[keep][:, keep]
     parts, labels = connected_components(sub, directed=False)
     sizes = np.bincount(labels, minlength=parts)
     big = [lab for lab in np.argsort(-sizes, kind="stable") if sizes[lab] >= p.collusion_min_size]
-    for number, lab in enumerate(big, start=1):
+    number = 0
+    for lab in big:
         members = sorted(int(c) for c in keep[labels == lab])
+        # A ring is dense: its members react to a large share of one another. A sparse
+        # component of reciprocal pairs is a community talking (e-mail, messaging), not a ring.
+        inside_edges = (counts[members][:, members] > 0).sum()
+        if inside_edges < p.collusion_density * len(members) * (len(members) - 1):
+            continue
+        number += 1
         name = f"ring-{number}"
         result.groups[name] = members
         member_set = set(members)
@@ -84,6 +105,7 @@ def _rings(frame: EventFrame, signals: AccountSignals, p: IntegrityParams) -> Co
                 max(leave, p.collusion_discount),
                 f"in collusion group {name} ({len(members)} accounts; {1 - leave:.0%} of its "
                 "reactions stay inside)",
+                f"collusion group {name}",
             )
         total_out = sum(outside.values())
         if total_out:
@@ -138,5 +160,7 @@ def find_collusion(
     result = _rings(frame, signals, p)
     _pods(frame, p, result)
     for actor, target in result.pods.items():
-        signals.discount(actor, 0.5, f"boost pod: reacts in lockstep to {frame.keys[target]}")
+        signals.discount(
+            actor, 0.5, f"boost pod: reacts in lockstep to {frame.keys[target]}", "boost pod"
+        )
     return result

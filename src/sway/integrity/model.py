@@ -14,6 +14,7 @@ in them counts fully:
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,10 +23,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sway.integrity.bursts import burst_factors
-from sway.integrity.collusion import find_collusion
+from sway.integrity.collusion import CollusionResult, find_collusion
 from sway.integrity.frame import EventFrame, split_key
 from sway.integrity.params import IntegrityParams
-from sway.integrity.signals import account_signals
+from sway.integrity.signals import AccountSignals, account_signals
 
 __all__ = [
     "BURST_SCHEMA",
@@ -70,6 +71,10 @@ class IntegrityReport:
         ``network:account`` -> why its credibility is below 1.
     groups
         Collusion group name -> ``network:account`` members.
+    notes
+        ``network:account`` -> what was discounted among the reactions it received (reactors
+        by reason, collusion groups by name, burst days), and why it counts less as an
+        endorser itself: the lines explanations show.
     """
 
     credibility: pa.Table
@@ -77,6 +82,7 @@ class IntegrityReport:
     bursts: pa.Table
     reasons: dict[str, list[str]] = field(default_factory=dict)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
     def inputs(self) -> dict[str, pa.Table]:
         """The scorer's input tables by relation name."""
@@ -105,9 +111,58 @@ def empty_inputs() -> dict[str, pa.Table]:
     }
 
 
+def _epoch_us(value: datetime) -> int:
+    return (value.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
 def _label(key: str) -> str:
     network, account = split_key(key)
     return f"{network}:{account}"
+
+
+def _notes(
+    frame: EventFrame,
+    signals: AccountSignals,
+    collusion: CollusionResult,
+    bursts: dict[tuple[int, int], float],
+    p: IntegrityParams,
+) -> dict[str, list[str]]:
+    """Explanation lines per account: its discounted reactors grouped by reason, the collusion
+    groups among them, its damped burst days, and its own credibility as an endorser."""
+    pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
+    by_kind: dict[int, Counter[str]] = defaultdict(Counter)
+    for src, dst in pairs.T.tolist():
+        for kind in dict.fromkeys(signals.kinds.get(src, ())):
+            by_kind[dst][kind] += 1
+        if (src, dst) in collusion.pair_factor and src in collusion.group_of:
+            by_kind[dst][f"inside {collusion.group_of[src]}"] += 1
+    burst_days = Counter(target for target, _ in bursts)
+    notes: dict[str, list[str]] = {}
+    for code in sorted(set(by_kind) | set(burst_days) | set(signals.reasons)):
+        lines = []
+        for kind, count in sorted(by_kind.get(code, Counter()).items()):
+            if kind.startswith("inside "):
+                group = kind.removeprefix("inside ")
+                size = len(collusion.groups.get(group, ()))
+                lines.append(
+                    f"{count:,} reactors from collusion group {group} ({size} accounts that "
+                    f"mostly react to each other): their reactions here count "
+                    f"{p.collusion_discount:g}"
+                )
+            else:
+                lines.append(f"{count:,} reactors discounted for credibility ({kind})")
+        if burst_days.get(code):
+            lines.append(
+                f"{burst_days[code]} burst day(s) (over {p.burst_ratio:g}x the usual reactions) "
+                "damped"
+            )
+        if code in signals.reasons:
+            lines.append(
+                f"as an endorser this account counts {signals.credibility[code]:.2f}: "
+                + "; ".join(signals.reasons[code])
+            )
+        notes[_label(frame.keys[code])] = lines
+    return notes
 
 
 def compute_integrity(
@@ -116,6 +171,9 @@ def compute_integrity(
     as_of: datetime,
     window_days: float,
     accounts: pa.Table | None = None,
+    history: pa.Table | None = None,
+    data_start: datetime | None = None,
+    fresh_raw_cap: float | None = None,
     params: IntegrityParams | None = None,
 ) -> IntegrityReport:
     """Run every integrity signal over the events of one window.
@@ -131,6 +189,15 @@ def compute_integrity(
         Its length (the burst baseline is a mean over it).
     accounts
         The accounts table (``created_at``, ``followers``, ``following``, ``is_bot``), if any.
+    history
+        First named interaction (reaction given or received) of each account before ``as_of``
+        (``network, account_id, first_us``), if known; else the window's own is used.
+    data_start
+        The first event of the data (default: the first of the window). Accounts first seen
+        within ``probation_days`` of it may be any age and are not newcomers.
+    fresh_raw_cap
+        Raw influence a ``fresh_age_days``-old account may reach (the reference curve's raw
+        value for ``fresh_max_score``); None: new accounts are not capped.
     params
         Thresholds (defaults: :class:`IntegrityParams`).
     """
@@ -145,11 +212,24 @@ def compute_integrity(
                 pc.less(ts, pa.scalar(as_of, ts.type)),
             )
         )
-    as_of_us = (as_of - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    as_of_us = _epoch_us(as_of)
     frame = EventFrame.from_arrow(events)
-    signals = account_signals(frame, as_of_us=as_of_us, accounts=accounts, params=p)
+    start_us = None if data_start is None else _epoch_us(data_start)
+    signals = account_signals(
+        frame,
+        as_of_us=as_of_us,
+        accounts=accounts,
+        history=history,
+        data_start_us=start_us,
+        fresh_raw_cap=fresh_raw_cap,
+        params=p,
+    )
     collusion = find_collusion(frame, signals, p)
-    bursts = burst_factors(frame, window_days=window_days, params=p)
+    for pair, factor in signals.pair_factor.items():
+        collusion.pair_factor[pair] = min(factor, collusion.pair_factor.get(pair, 1.0))
+    bursts = burst_factors(
+        frame, window_days=window_days, credibility=signals.credibility, params=p
+    )
 
     parts = [split_key(k) for k in frame.keys]
     changed = np.flatnonzero((signals.credibility < 1.0) | ~np.isnan(signals.max_raw))
@@ -187,6 +267,7 @@ def compute_integrity(
         pairs=pairs,
         bursts=burst_table,
         reasons={_label(frame.keys[c]): r for c, r in sorted(signals.reasons.items())},
+        notes=_notes(frame, signals, collusion, bursts, p),
         groups={
             name: [_label(frame.keys[m]) for m in members]
             for name, members in collusion.groups.items()

@@ -17,14 +17,16 @@ class IntegrityParams:
 
     Attributes
     ----------
-    ramp_days
-        An account younger than this is new: its reactions count ``age / ramp_days`` and its
-        own raw influence is capped (see ``fresh_raw_cap``).
-    fresh_raw_cap
-        Raw influence a ``fresh_age_days``-old account may reach; the cap grows linearly with
-        age up to ``ramp_days``. 0.39 is a score just under 30 on the version-1.0 curve.
-    fresh_age_days
-        Age at which the cap is ``fresh_raw_cap``.
+    probation_days, ramp_days
+        A newcomer (an account created, or first interacting with anyone, less than
+        ``ramp_days`` ago, where the data shows it) counts nothing as an endorser for
+        ``probation_days``, then linearly more up to full weight at ``ramp_days``. An account
+        first seen within ``probation_days`` of the start of the data may be of any age and
+        is not a newcomer.
+    fresh_max_score, fresh_age_days
+        Score a ``fresh_age_days``-old account stays under: its raw influence is capped at the
+        curve's raw value for ``fresh_max_score`` times ``(age / fresh_age_days) ** 2`` until
+        it is ``ramp_days`` old.
     busy_rate
         Reactions per calendar day (over the days the account is seen) above which each extra
         one lowers credibility: ``busy_rate / rate`` past it.
@@ -47,8 +49,10 @@ class IntegrityParams:
         Credibility of an account the source declares a bot.
     collusion_share, collusion_min_size, collusion_discount
         Accounts giving more than ``collusion_share`` of their reactions to reciprocal partners
-        form groups (connected parts of the reciprocal graph, at least ``collusion_min_size``);
-        reactions inside a group count ``collusion_discount``.
+        form groups (connected parts of the reciprocal graph, at least ``collusion_min_size``,
+        with at least ``collusion_density`` of the possible edges among them: reciprocal
+        conversation spread over a whole community is not a ring); reactions inside a group
+        count ``collusion_discount``.
     lockstep_seconds, lockstep_share
         A reaction is in lockstep when at least 3 other accounts react to the same post within
         ``lockstep_seconds``; an account with more than ``lockstep_share`` of its reactions in
@@ -59,8 +63,9 @@ class IntegrityParams:
         ``sqrt(limit / received)``.
     """
 
+    probation_days: float = 14.0
     ramp_days: float = 30.0
-    fresh_raw_cap: float = 0.39
+    fresh_max_score: float = 29.0
     fresh_age_days: float = 14.0
     busy_rate: float = 50.0
     regular_min_events: int = 30
@@ -73,11 +78,12 @@ class IntegrityParams:
     farm_min_follows: int = 100
     bot_credibility: float = 0.05
     collusion_share: float = 0.5
-    collusion_min_size: int = 3
+    collusion_min_size: int = 5
+    collusion_density: float = 0.15
     collusion_discount: float = 0.1
     lockstep_seconds: float = 600.0
     lockstep_share: float = 0.5
-    burst_ratio: float = 5.0
+    burst_ratio: float = 10.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -86,7 +92,13 @@ class IntegrityParams:
                 raise ConfigError(f"integrity parameter {f.name} must be a number, not {value!r}")
             if not math.isfinite(value) or value <= 0:
                 raise ConfigError(f"integrity parameter {f.name} must be > 0, found {value!r}")
-        for name in ("bot_credibility", "collusion_discount", "spam_share", "lockstep_share"):
+        for name in (
+            "bot_credibility",
+            "collusion_discount",
+            "collusion_density",
+            "spam_share",
+            "lockstep_share",
+        ):
             if getattr(self, name) > 1:
                 raise ConfigError(f"integrity parameter {name} must be <= 1")
 

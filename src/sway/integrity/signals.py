@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sway.integrity.frame import DAY_US, EventFrame, account_key
 from sway.integrity.params import IntegrityParams
@@ -45,22 +46,35 @@ class AccountSignals:
     credibility
         Product of the factors, in ``[0, 1]``.
     age_days
-        Known or inferred age (NaN: unknown or older than the data shows).
+        Declared age, from the accounts table's ``created_at`` (NaN: unknown).
     max_raw
         Cap on the account's own raw influence while it ramps in (NaN: none).
+    newcomer
+        Created, or first interacting with anyone, less than ``ramp_days`` ago.
     reasons
         Why an account's credibility is below 1, by code.
+    kinds
+        The short name of each reason (same order).
+    pair_factor
+        ``(reactor, target) -> factor`` for reactions discounted on one pair only (a newcomer's
+        reactions to the one established account that reacted to it).
     """
 
     credibility: FloatArray
     age_days: FloatArray
     max_raw: FloatArray
+    newcomer: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
     reasons: dict[int, list[str]] = field(default_factory=dict)
+    kinds: dict[int, list[str]] = field(default_factory=dict)
+    pair_factor: dict[tuple[int, int], float] = field(default_factory=dict)
 
-    def discount(self, code: int, factor: float, reason: str) -> None:
+    def discount(self, code: int, factor: float, reason: str, kind: str) -> None:
+        """Multiply ``code``'s credibility by ``factor`` (when below 1), saying why; ``kind`` is
+        the short name explanations group reactors by (``newcomer``, ``collusion``, ...)."""
         if factor < 1.0:
             self.credibility[code] *= max(factor, 0.0)
             self.reasons.setdefault(code, []).append(reason)
+            self.kinds.setdefault(code, []).append(kind)
 
 
 def _account_rows(accounts: pa.Table | None, index: dict[str, int]) -> dict[int, dict[str, object]]:
@@ -74,26 +88,98 @@ def _account_rows(accounts: pa.Table | None, index: dict[str, int]) -> dict[int,
     return rows
 
 
-def _ages(
-    frame: EventFrame, rows: dict[int, dict[str, object]], as_of_us: int, p: IntegrityParams
-) -> FloatArray:
-    """Age from ``created_at`` where known; else from the first event, but only when that is
-    well after the data starts (an account seen from the start may be any age)."""
+def _first_interactions(frame: EventFrame, history: pa.Table | None) -> npt.NDArray[np.int64]:
+    """First named reaction given or received by each account: from ``history`` (all events
+    before ``as_of``, where given), else from the window itself."""
     n = frame.n_accounts
-    age = np.full(n, np.nan)
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    for codes in (frame.actor, frame.target):
-        ok = codes >= 0
-        np.minimum.at(first, codes[ok], frame.ts_us[ok])
-    data_start = int(frame.ts_us.min()) if frame.ts_us.size else as_of_us
-    seen_late = (first - data_start) >= p.ramp_days * DAY_US
-    age[seen_late] = (as_of_us - first[seen_late]) / DAY_US
+    if history is not None and history.num_rows:
+        keys = pc.binary_join_element_wise(history["network"], history["account_id"], "\x1f")
+        where = pc.index_in(pa.array(frame.keys, type=pa.string()), value_set=keys)
+        found = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        ok = found >= 0
+        values = np.asarray(history["first_us"].to_numpy(zero_copy_only=False), dtype=np.int64)
+        first[ok] = values[found[ok]]
+    for codes in (frame.actor[frame.named], frame.target[frame.named]):
+        np.minimum.at(first, codes, frame.ts_us[frame.named])
+    return first
+
+
+def _ages(
+    rows: dict[int, dict[str, object]],
+    n: int,
+    as_of_us: int,
+    first: npt.NDArray[np.int64],
+    data_start_us: int,
+    p: IntegrityParams,
+) -> tuple[FloatArray, FloatArray]:
+    """Declared age (from ``created_at``) and tenure (days since the first interaction with
+    anyone), each NaN where unknown. An account first interacting within ``probation_days`` of
+    the start of the data may have done so long before: its tenure is unknown. Age is never
+    inferred from the first event: a quiet old account that starts talking is not new (and
+    capping such accounts cost CollegeMsg most of its predictive power, see
+    docs/integrity.md)."""
+    age = np.full(n, np.nan)
     for code, row in rows.items():
         created = row.get("created_at")
         if created is not None:
             created_us = int(pa.scalar(created, pa.timestamp("us", tz="UTC")).value)
             age[code] = max(0.0, (as_of_us - created_us) / DAY_US)
-    return age
+    tenure = np.full(n, np.nan)
+    interacted_late = (first < np.iinfo(np.int64).max) & (
+        (first - data_start_us) >= p.probation_days * DAY_US
+    )
+    tenure[interacted_late] = (as_of_us - first[interacted_late]) / DAY_US
+    return age, tenure
+
+
+def _newcomers(
+    frame: EventFrame,
+    out: AccountSignals,
+    age: FloatArray,
+    tenure: FloatArray,
+    p: IntegrityParams,
+) -> None:
+    """Newcomers earn their weight as endorsers.
+
+    A newcomer (created, or first interacting with anyone, less than ``ramp_days`` ago) counts
+    nothing during ``probation_days``, then linearly more up to full weight at ``ramp_days``,
+    unless an established account has reacted to it (it is part of the conversation: honest
+    newcomers in a growing network are answered; bought or sleeping accounts switched on for
+    an attack are not, so however many they are, they add almost nothing). An account cannot
+    vouch for a newcomer's reactions to itself: a newcomer that only one established account
+    reacted to keeps the probation factor on its reactions to that account (a chat host
+    answering its guests does not make their replies to it count).
+    """
+    known = np.fmin(
+        np.where(np.isnan(age), np.inf, age), np.where(np.isnan(tenure), np.inf, tenure)
+    )
+    span = max(p.ramp_days - p.probation_days, 1e-9)
+    newcomer = known < p.ramp_days
+    out.newcomer = newcomer
+    if not newcomer.any():
+        return
+    pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
+    vouching = ~newcomer[pairs[0]] & newcomer[pairs[1]]
+    vouchers: dict[int, list[int]] = defaultdict(list)
+    for src, dst in pairs[:, vouching].T.tolist():
+        vouchers[dst].append(src)
+    for code in np.flatnonzero(newcomer).tolist():
+        since = float(known[code])
+        factor = min(max((since - p.probation_days) / span, 0.0), 1.0)
+        if factor >= 1.0:
+            continue
+        by = vouchers.get(code, [])
+        if len(by) == 1:
+            out.pair_factor[(code, by[0])] = factor
+        elif not by:
+            out.discount(
+                code,
+                factor,
+                f"newcomer: {since:.0f} days in the network and no established account has "
+                f"reacted to it (counts fully after {p.ramp_days:.0f} days)",
+                "newcomer",
+            )
 
 
 def account_signals(
@@ -101,23 +187,31 @@ def account_signals(
     *,
     as_of_us: int,
     accounts: pa.Table | None = None,
+    history: pa.Table | None = None,
+    data_start_us: int | None = None,
+    fresh_raw_cap: float | None = None,
     params: IntegrityParams | None = None,
 ) -> AccountSignals:
     """Credibility of every account in ``frame`` from the events and, where given, the
-    accounts table (``created_at``, ``followers``, ``following``, ``is_bot``)."""
+    accounts table (``created_at``, ``followers``, ``following``, ``is_bot``) and the first
+    interaction of each account before the window (``history``: ``network, account_id,
+    first_us``; ``data_start_us``: the first event of the data)."""
     p = params or IntegrityParams()
     n = frame.n_accounts
     index = {k: i for i, k in enumerate(frame.keys)}
     rows = _account_rows(accounts, index)
-    age = _ages(frame, rows, as_of_us, p)
+    if data_start_us is None:
+        data_start_us = int(frame.ts_us.min()) if frame.ts_us.size else as_of_us
+    first = _first_interactions(frame, history)
+    age, tenure = _ages(rows, n, as_of_us, first, data_start_us, p)
     out = AccountSignals(np.ones(n), age, np.full(n, np.nan))
 
-    # New accounts ramp in, as endorsers and in their own score (the cap grows with age).
-    young = np.flatnonzero(age < p.ramp_days)
-    for code in young.tolist():
-        a = float(age[code])
-        out.discount(int(code), max(a / p.ramp_days, 0.02), f"new account ({a:.0f} days old)")
-        out.max_raw[code] = p.fresh_raw_cap * (a / p.fresh_age_days) ** 2
+    _newcomers(frame, out, age, tenure, p)
+    # A new account's own raw influence is capped while it ramps in (a score under
+    # ``fresh_max_score`` before ``fresh_age_days``).
+    if fresh_raw_cap is not None:
+        for code in np.flatnonzero(age < p.ramp_days).tolist():
+            out.max_raw[code] = fresh_raw_cap * (float(age[code]) / p.fresh_age_days) ** 2
 
     acted = frame.actor >= 0
     # Reactions given per active day (a bot reacts all day, every day).
@@ -127,7 +221,7 @@ def account_signals(
     rate = given / np.maximum(days, 1.0)
     for code in np.flatnonzero(rate > p.busy_rate).tolist():
         out.discount(
-            int(code), p.busy_rate / float(rate[code]), f"{rate[code]:.0f} reactions a day"
+            int(code), p.busy_rate / float(rate[code]), f"{rate[code]:.0f} reactions a day", "busy"
         )
 
     # Regularity: a timer-like rhythm of actions.
@@ -141,7 +235,10 @@ def account_signals(
         cv = float(gaps.std() / mean) if mean > 0 else 0.0
         if cv < p.regular_cv:
             out.discount(
-                int(code), 0.3 + 0.7 * cv / p.regular_cv, f"acts like a timer (gap CV {cv:.2f})"
+                int(code),
+                0.3 + 0.7 * cv / p.regular_cv,
+                f"acts like a timer (gap CV {cv:.2f})",
+                "timer",
             )
 
     # Duplicate or near-duplicate content.
@@ -157,7 +254,7 @@ def account_signals(
             share = (total - len(counter)) / total
             if share > p.duplicate_share:
                 factor = 1 - 0.9 * (share - p.duplicate_share) / (1 - p.duplicate_share)
-                out.discount(code, factor, f"{share:.0%} duplicate texts")
+                out.discount(code, factor, f"{share:.0%} duplicate texts", "duplicates")
 
     # Reply-spam: addressing many high-profile accounts that never react back.
     named_src, named_dst = frame.actor[frame.named], frame.target[frame.named]
@@ -179,6 +276,7 @@ def account_signals(
                     max(factor, 0.1),
                     f"reply-spam: {ignored:.0%} of {len(targets)} high-profile accounts "
                     "addressed never react back",
+                    "reply-spam",
                 )
 
     # Follow shape: following far more than followed.
@@ -187,7 +285,12 @@ def account_signals(
     f_got = np.bincount(frame.target[follows], minlength=n)
     farm = (f_given >= p.farm_min_follows) & (f_given > p.follow_ratio * np.maximum(f_got, 1))
     for code in np.flatnonzero(farm).tolist():
-        out.discount(int(code), 0.2, f"follows {f_given[code]} accounts, followed by {f_got[code]}")
+        out.discount(
+            int(code),
+            0.2,
+            f"follows {f_given[code]} accounts, followed by {f_got[code]}",
+            "follow farm",
+        )
     for code, row in rows.items():
         following, followers = row.get("following"), row.get("followers")
         if (
@@ -196,8 +299,10 @@ def account_signals(
             and not farm[code]
             and following > p.follow_ratio * max(int(followers or 0), 1)  # type: ignore[call-overload]
         ):
-            out.discount(code, 0.2, f"follows {following}, followed by {followers or 0}")
+            out.discount(
+                code, 0.2, f"follows {following}, followed by {followers or 0}", "follow farm"
+            )
         if row.get("is_bot"):
-            out.discount(code, p.bot_credibility, "declared bot")
+            out.discount(code, p.bot_credibility, "declared bot", "bot")
     np.clip(out.credibility, 0.0, 1.0, out=out.credibility)
     return out

@@ -279,6 +279,9 @@ def erase_parties(
         "(SELECT 1 FROM _forget_accounts f WHERE length(f.account_id) >= 3 "
         "AND strpos(CAST(detail AS VARCHAR), f.account_id) > 0)",
     )
+    summaries = _scrub_run_summaries(store, {f"{p.network}:{p.account_id}" for p in parties})
+    if summaries:
+        counts["score_runs.summary"] = summaries
     scrubbed = scrub_events(
         store,
         "events",
@@ -315,6 +318,38 @@ def erase_parties(
         counts=counts,
         erasure_id=erasure_id,
     )
+
+
+def _scrub_run_summaries(store: Store, labels: set[str]) -> int:
+    """Take ``labels`` (``network:account``) out of the runs' summaries, where the integrity
+    layer names the members of collusion groups and keeps per-account explanation lines."""
+    if not labels:
+        return 0
+    changed = 0
+    for run_id, text in store.rows(
+        "SELECT run_id, CAST(summary AS VARCHAR) FROM score_runs WHERE summary IS NOT NULL"
+    ):
+        if any(label in str(text) for label in labels):
+            cleaned = _without(json.loads(str(text)), labels)
+            store.con.execute(
+                "UPDATE score_runs SET summary = ? WHERE run_id = ?",
+                [json.dumps(cleaned, sort_keys=True), run_id],
+            )
+            changed += 1
+    return changed
+
+
+def _without(value: Any, labels: set[str]) -> Any:
+    """``value`` (parsed JSON) with ``labels`` gone: as keys and list items they are dropped,
+    inside other strings replaced by ``[erased]``."""
+    if isinstance(value, dict):
+        return {k: _without(v, labels) for k, v in value.items() if k not in labels}
+    if isinstance(value, list):
+        return [_without(v, labels) for v in value if not (isinstance(v, str) and v in labels)]
+    if isinstance(value, str):
+        for label in labels:
+            value = value.replace(label, ERASED)
+    return value
 
 
 def _add_scrub_counts(counts: dict[str, int], scrubbed: ScrubCounts) -> None:

@@ -27,6 +27,7 @@ __all__ = [
     "ShareOfScore",
     "explain_account",
     "explain_person",
+    "integrity_lines",
     "split_points",
 ]
 
@@ -196,6 +197,13 @@ def _discounts(row: Mapping[str, Any], p: ScoreParams) -> tuple[list[str], list[
     return discounts, notes
 
 
+def integrity_lines(summary: Mapping[str, Any], network: str, account_id: str) -> list[str]:
+    """The integrity layer's explanation lines for one account, from a run's summary (empty
+    when the run had the integrity layer off or it discounted nothing there)."""
+    integrity = summary.get("integrity") or {}
+    return [str(line) for line in integrity.get("notes", {}).get(f"{network}:{account_id}", ())]
+
+
 def explain_account(
     row: Mapping[str, Any],
     *,
@@ -204,11 +212,14 @@ def explain_account(
     curve: ReferenceCurve,
     top_reactors: Sequence[Mapping[str, Any]] = (),
     top_posts: Sequence[Mapping[str, Any]] = (),
+    integrity: Sequence[str] = (),
 ) -> Explanation:
     """Explain one account's score from its stored row of a run.
 
     ``row`` has the sub-scores, ``raw``, ``score``, ``part_*`` and the discount counts (as
-    :func:`sway.store.runs.account_result` returns them).
+    :func:`sway.store.runs.account_result` returns them); ``integrity`` the integrity layer's
+    lines for the account (credibility discounts, collusion groups, bursts; see
+    :func:`integrity_lines`).
     """
     p = _params(params)
     score = float(row["score"])
@@ -226,7 +237,7 @@ def explain_account(
         networks=(ShareOfScore(str(row["network"]), score, score - 1.0),),
         top_reactors=tuple(dict(r) for r in top_reactors),
         top_posts=tuple(dict(r) for r in top_posts),
-        discounts=tuple(discounts),
+        discounts=(*discounts, *integrity),
         notes=tuple(notes),
         suggestions=tuple(
             _suggestions(

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from sway.errors import ConfigError, ScoringError
 from sway.integrity.model import IntegrityReport, compute_integrity, empty_inputs
+from sway.integrity.params import IntegrityParams
 from sway.scoring.calibration import ReferenceCurve, reference_curve
 from sway.scoring.graph import adjacency, standing
 from sway.scoring.params import ALGORITHM_VERSION, ScoreParams
@@ -37,7 +38,14 @@ from sway.scoring.steps import (
 if TYPE_CHECKING:
     from sway.engines.base import DataFingerprint, Engine
 
-__all__ = ["InfluenceScorer", "RunPlan", "default_as_of", "make_run_id", "make_series"]
+__all__ = [
+    "InfluenceScorer",
+    "RunPlan",
+    "default_as_of",
+    "integrity_summary",
+    "make_run_id",
+    "make_series",
+]
 
 #: Called before each step with (step name, steps done, steps in all).
 StepCallback = Callable[[str, int, int], None]
@@ -236,7 +244,7 @@ class InfluenceScorer:
         steps = [*FEATURE_STEPS, None, *SCORE_STEPS]
         total = len(steps)
         created: list[str] = []
-        report = self._integrity(engine, params, plan, accounts)
+        report = self._integrity(engine, params, plan, accounts, curve)
         inputs = empty_inputs() if report is None else report.inputs()
         for name, table in inputs.items():
             engine.register(name, table)
@@ -279,6 +287,8 @@ class InfluenceScorer:
             "people": self.people_.num_rows,
             "graph_iterations": graph_iterations,
         }
+        if report is not None:
+            self.summary_["integrity"] = integrity_summary(self.accounts_, report)
         return self
 
     @staticmethod
@@ -298,17 +308,35 @@ class InfluenceScorer:
 
     @staticmethod
     def _integrity(
-        engine: Engine, params: ScoreParams, plan: RunPlan, accounts: pa.Table | None
+        engine: Engine,
+        params: ScoreParams,
+        plan: RunPlan,
+        accounts: pa.Table | None,
+        curve: ReferenceCurve,
     ) -> IntegrityReport | None:
-        """Credibility, collusion and bursts of the window (:mod:`sway.integrity`)."""
+        """Credibility, collusion and bursts of the window (:mod:`sway.integrity`), with each
+        account's first interaction over all the data before ``as_of`` (newcomers ramp in)."""
         if not params.integrity:
             return None
         events = engine.query(
             "SELECT * FROM input_events WHERE ts >= $start AND ts < $as_of",
             {"start": plan.start, "as_of": plan.as_of},
         )
+        history = engine.query(_FIRST_INTERACTIONS, {"start": plan.start, "as_of": plan.as_of})
+        first = engine.query(
+            "SELECT min(ts) AS first_ts FROM input_events WHERE ts < $as_of",
+            {"as_of": plan.as_of},
+        )["first_ts"][0].as_py()
+        integrity = IntegrityParams()
         return compute_integrity(
-            events, as_of=plan.as_of, window_days=params.window_days, accounts=accounts
+            events,
+            as_of=plan.as_of,
+            window_days=params.window_days,
+            accounts=accounts,
+            history=history,
+            data_start=first,
+            fresh_raw_cap=curve.raw_for(integrity.fresh_max_score),
+            params=integrity,
         )
 
     @staticmethod
@@ -352,6 +380,48 @@ class InfluenceScorer:
         )
         engine.register(GRAPH_IMPACT, impact)
         return result.iterations
+
+
+#: First named interaction (reaction given or received, not to oneself) before ``as_of`` of
+#: every account active in the window: how long it has been part of the network.
+_FIRST_INTERACTIONS = """
+SELECT network, account_id, min(ts_us) AS first_us
+FROM (
+    SELECT network, actor AS account_id, ts_us, ts FROM input_events
+    WHERE action <> 'post' AND nullif(target, '') IS NOT NULL AND actor <> target
+    UNION ALL
+    SELECT network, target, ts_us, ts FROM input_events
+    WHERE action <> 'post' AND nullif(actor, '') IS NOT NULL AND actor <> target
+) AS e
+WHERE ts < $as_of
+  AND (network, account_id) IN (
+    SELECT network, actor FROM input_events WHERE ts >= $start AND ts < $as_of
+  )
+GROUP BY network, account_id
+"""
+
+
+def integrity_summary(accounts: pa.Table, report: IntegrityReport) -> dict[str, Any]:
+    """What a run records of the integrity layer, for explanations: the collusion groups and,
+    for every account whose reach it lowered or that it discredited as an endorser, the lines
+    that say how and why (``network:account`` -> lines)."""
+    notes: dict[str, list[str]] = {}
+    columns = ["network", "account_id", "integrity_discount", "discredited_reactors", "reach"]
+    for row in accounts.select(columns).to_pylist():
+        label = f"{row['network']}:{row['account_id']}"
+        lost = float(row["integrity_discount"])
+        lines = list(report.notes.get(label, ()))
+        if lost > 1e-9:
+            lines.insert(
+                0,
+                f"reach lost to the integrity layer: {lost:.3g} of {lost + row['reach']:.3g} "
+                f"({row['discredited_reactors']:,} reactors counted at less than half for "
+                "credibility, collusion or bursts)",
+            )
+        elif not any(line.startswith("as an endorser") for line in lines):
+            continue
+        notes[label] = lines
+    return {"groups": report.groups, "notes": notes}
 
 
 def _epoch_us(value: datetime) -> int:

@@ -278,7 +278,8 @@ SELECT
     r.is_negative,
     r.is_self,
     coalesce(s.selectivity * s.credibility * coalesce(k.factor, 1.0), $anonymous_weight * r.mult)
-        * coalesce(b.factor, 1.0) AS factor
+        * coalesce(b.factor, 1.0) AS factor,
+    coalesce(s.selectivity, $anonymous_weight * r.mult) AS plain_factor
 FROM coded_events AS r
 JOIN account_activity AS t ON t.node = r.dst
 LEFT JOIN account_activity AS s ON s.node = r.src
@@ -288,8 +289,9 @@ LEFT JOIN input_bursts AS b
     ON b.network = t.network AND b.account_id = t.account_id AND b.event_day = r.event_day
 """,
     "Reactions with a known target: the unit reacted to (a post, or a day for an account "
-    "without post ids) and the reactor's factor (selectivity x credibility, or the anonymous "
-    "weight x the number of anonymous reactions the event stands for).",
+    "without post ids) and the reactor's factor (selectivity x credibility x collusion pair "
+    "factor x burst factor, or the anonymous weight x the number of anonymous reactions the "
+    "event stands for), and the same without the integrity layer's discounts.",
 )
 
 PAIR_STRENGTH = Step(
@@ -302,16 +304,21 @@ SELECT
     engagement,
     ln(1 + engagement) AS strength,
     passes,
-    passes * ln(1 + engagement) AS reach_part
+    plain,
+    passes * ln(1 + engagement) AS reach_part,
+    (plain - passes) * ln(1 + engagement) AS integrity_part
 FROM (
-    SELECT dst, src, count(*) AS reactions, {w_sum} AS engagement, max(factor) AS passes
+    SELECT
+        dst, src, count(*) AS reactions, {w_sum} AS engagement, max(factor) AS passes,
+        max(plain_factor) AS plain
     FROM reactions
     WHERE src IS NOT NULL AND NOT is_self AND NOT is_negative
     GROUP BY dst, src
 ) AS p
 """.replace("{w_sum}", _exact_sum("w")),
     "Named reactor -> target: reactions, decayed weighted engagement e, strength log(1 + e) "
-    "(repeats diminish), and the reach it adds: selectivity x credibility x strength.",
+    "(repeats diminish), the reach it adds (selectivity x credibility x strength) and the "
+    "reach the integrity layer took away (credibility, collusion, bursts).",
 )
 
 UNIT_STRENGTH = Step(
@@ -366,6 +373,8 @@ SELECT
     coalesce(p.repeat_reactions, 0) AS repeat_reactions,
     coalesce(p.unselective_reactors, 0) AS unselective_reactors,
     coalesce(p.selectivity_discount, 0.0) AS selectivity_discount,
+    coalesce(p.integrity_discount, 0.0) AS integrity_discount,
+    coalesce(p.discredited_reactors, 0) AS discredited_reactors,
     coalesce(n.anonymous_reactions, 0.0) AS anonymous_reactions,
     coalesce(n.reach_anonymous, 0.0) AS reach_anonymous,
     coalesce(d.self_reactions, 0) AS self_reactions,
@@ -379,7 +388,10 @@ LEFT JOIN (
         CAST(sum(reactions) AS BIGINT) AS reactions,
         CAST(sum(reactions - 1) AS BIGINT) AS repeat_reactions,
         CAST(sum(CASE WHEN passes < 0.5 THEN 1 ELSE 0 END) AS BIGINT) AS unselective_reactors,
-        {_exact_sum("(1 - passes) * strength")} AS selectivity_discount
+        {_exact_sum("(1 - plain) * strength")} AS selectivity_discount,
+        {_exact_sum("integrity_part")} AS integrity_discount,
+        CAST(sum(CASE WHEN passes < 0.5 * plain THEN 1 ELSE 0 END) AS BIGINT)
+            AS discredited_reactors
     FROM pair_strength
     GROUP BY dst
 ) AS p ON p.dst = a.node
@@ -411,7 +423,8 @@ LEFT JOIN (
 ) AS d ON d.dst = a.node
 """,
     "Per account: reach, amplification (per post, or per active day without post ids) and what "
-    "was discounted (repeats, unselective reactors, anonymous, self-reactions, negative ones).",
+    "was discounted (repeats, unselective reactors, anonymous, self-reactions, negative ones, "
+    "and the reach the integrity layer took away from reactors it discredited).",
 )
 
 #: The graph step reads this step: one row per edge reactor -> target.
