@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +64,7 @@ def _java_found() -> bool:
 
 
 def spark_session(
-    master: str = "local[*]",
+    master: str | None = None,
     *,
     app_name: str = "sway",
     conf: Mapping[str, str] | None = None,
@@ -75,7 +74,8 @@ def spark_session(
     Parameters
     ----------
     master
-        ``local[*]``, ``local[2]``, ``spark://host:7077``, ``yarn``, ``k8s://https://...``.
+        ``local[*]``, ``local[2]``, ``spark://host:7077``, ``yarn``, ``k8s://https://...``;
+        by default the one ``spark-submit`` set, else ``local[*]``.
     conf
         More Spark settings (``spark.executor.memory``, ``spark.sql.shuffle.partitions``...).
 
@@ -85,18 +85,23 @@ def spark_session(
         When PySpark or Java is missing, or the session does not start.
     """
     try:
+        from pyspark import SparkConf
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(_INSTALL_HINT) from None
     if not _java_found():
         raise EngineError(_JAVA_HINT)
-    builder = SparkSession.builder.master(master).appName(app_name)
+    builder = SparkSession.builder.appName(app_name)
+    if master is not None:
+        builder = builder.master(master)
+    elif not SparkConf().contains("spark.master"):
+        builder = builder.master("local[*]")
     for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
     except Exception as exc:
-        raise EngineError(f"Spark did not start on {master!r}: {exc}") from None
+        raise EngineError(f"Spark did not start (master {master or 'default'}): {exc}") from None
     # A session that was already running keeps its settings; these must hold for every run.
     for key, value in DEFAULT_CONF.items():
         if key.startswith("spark.sql."):
@@ -175,15 +180,18 @@ class SparkEngine:
     # -- constructors ---------------------------------------------------------------------
 
     @classmethod
-    def for_store(cls, store: Any, *, master: str = "local[*]") -> SparkEngine:
+    def for_store(
+        cls, store: Any, *, session: SparkSession | None = None, **options: Any
+    ) -> SparkEngine:
         """An engine over an open :class:`~sway.store.Store`'s events and person links, copied
-        into a local Spark session (for checking; a cluster reads Parquet, see
-        :meth:`from_parquet`)."""
+        into a Spark session (by default a local one: for checking; on a cluster Spark reads
+        Parquet, see :meth:`from_parquet`)."""
         events = store.con.sql("SELECT * FROM events").to_arrow_table()
         links = store.con.sql(
             "SELECT DISTINCT person_id, network, account_id FROM person_accounts"
         ).to_arrow_table()
-        return cls.from_events(spark_session(master), events, links=links)
+        spark = session if session is not None else spark_session()
+        return cls.from_events(spark, events, links=links, **options)
 
     @classmethod
     def from_events(
@@ -230,9 +238,6 @@ class SparkEngine:
 
     # -- the Engine protocol --------------------------------------------------------------
 
-    def _cut(self, frame: DataFrame) -> DataFrame:
-        return frame.checkpoint(eager=True) if self.reliable else frame.localCheckpoint(eager=True)
-
     def _sql(self, what: str, sql: str, params: Mapping[str, Any]) -> DataFrame:
         used = Step(what, sql, "").params
         missing = [p for p in used if p not in params]
@@ -244,8 +249,13 @@ class SparkEngine:
             raise EngineError(f"{what} failed in Spark: {exc}") from None
 
     def _keep(self, name: str, frame: DataFrame) -> None:
+        # Computed now and cut from its lineage: a step that is only persisted carries the plans
+        # of every step it reads, printed and analysed again in each later step (the plan of
+        # the last steps grows until the driver runs out of memory).
         try:
-            frame = self._cut(frame)
+            frame = (
+                frame.checkpoint(eager=True) if self.reliable else frame.localCheckpoint(eager=True)
+            )
         except Exception as exc:
             raise EngineError(f"step {name} failed in Spark: {exc}") from None
         self._unpersist(name)
@@ -339,8 +349,3 @@ class SparkEngine:
             self.drop(name)
         for name in ("input_events", "input_links"):
             self.spark.catalog.dropTempView(name)
-
-
-def local_checkpoint_dir() -> str:
-    """A fresh local folder for checkpoints (``local[*]`` sessions)."""
-    return tempfile.mkdtemp(prefix="sway-spark-")
