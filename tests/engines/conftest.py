@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,6 +35,10 @@ def spark() -> Iterator[Any]:
         pytest.skip(missing)
     from sway.engines.spark import spark_session
 
+    # The Klout client used by the API tests sets a process-wide default socket timeout and
+    # leaves it; PySpark's gateway sockets would inherit it and time out while the JVM starts.
+    leaked = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(None)
     session = spark_session(
         "local[2]",
         app_name="sway-tests",
@@ -47,3 +52,4 @@ def spark() -> Iterator[Any]:
     )
     yield session
     session.stop()
+    socket.setdefaulttimeout(leaked)
