@@ -5,6 +5,7 @@ Imported by :mod:`sway.cli` after its groups exist, so that these commands can j
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import json
@@ -13,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 import orjson
@@ -24,6 +25,10 @@ from rich.table import Table
 from sway.cli import cli, err_console, export, fail, open_store, out_console
 from sway.errors import ConfigError
 from sway.events import parse_ts
+
+if TYPE_CHECKING:
+    from sway.engines.base import Engine
+    from sway.scoring.scorer import InfluenceScorer, RunPlan
 
 __all__ = ["parse_window"]
 
@@ -85,6 +90,42 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     metavar="NAME=VALUE",
     help="Override a score parameter, e.g. -p half_life_days=14 (a different series).",
 )
+@click.option(
+    "--master",
+    default=None,
+    metavar="URL",
+    help="Spark only: local[*], local[2], spark://HOST:7077, yarn, k8s://...  [default: the "
+    "one spark-submit sets, else local[*]]",
+)
+@click.option(
+    "--events",
+    "events_uri",
+    default=None,
+    metavar="PATH_OR_URI",
+    help="Spark only: score canonical events in Parquet (sway export events --format parquet "
+    "--partition) instead of the store's.",
+)
+@click.option(
+    "--links",
+    "links_uri",
+    default=None,
+    metavar="PATH_OR_URI",
+    help="Spark only, with --events: person links in Parquet (person_id, network, account_id).",
+)
+@click.option(
+    "--checkpoint-dir",
+    default=None,
+    metavar="URI",
+    help="Spark only: where checkpoints are written (shared storage on a cluster: hdfs://, "
+    "s3a://).  [default: executor storage]",
+)
+@click.option(
+    "--output",
+    default=None,
+    metavar="URI",
+    help="Write the run (scores and explanations) as Parquet into this folder instead of "
+    "publishing it; load it with sway ingest-scores.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @click.pass_context
 def score(
@@ -92,6 +133,11 @@ def score(
     as_of: str | None,
     window: str,
     engine: str,
+    master: str | None,
+    events_uri: str | None,
+    links_uri: str | None,
+    checkpoint_dir: str | None,
+    output: str | None,
     param_pairs: tuple[str, ...],
     quiet: bool,
 ) -> None:
@@ -105,9 +151,11 @@ def score(
       sway score                                   # window of 90 days up to the newest event
       sway score --as-of 2024-05-01T00:00:00Z --window 30d
       sway score -p half_life_days=14
+      sway score --engine spark --master local[4] --events events/ --output run/
     """
     from sway.engines import open_engine
     from sway.scoring.scorer import InfluenceScorer
+    from sway.store.run_files import write_run
     from sway.store.runs import run_exists, save_run
 
     params: dict[str, Any] = {"window_days": parse_window(window)}
@@ -125,44 +173,56 @@ def score(
             when = parse_ts(as_of, field="--as-of")
         except ValueError as exc:
             raise ConfigError(f"--as-of: {exc}") from None
+    spark_only = {"--master": master, "--events": events_uri, "--links": links_uri,
+                  "--checkpoint-dir": checkpoint_dir}  # fmt: skip
+    given = [name for name, value in spark_only.items() if value is not None]
+    if given and engine != "spark":
+        raise ConfigError(f"{given[0]} needs --engine spark")
+    if events_uri is not None and output is None:
+        raise ConfigError("--events needs --output (there is no store to publish into)")
+    if links_uri is not None and events_uri is None:
+        raise ConfigError("--links goes with --events (the store has its own person links)")
     scorer = InfluenceScorer(**params)
     started = time.perf_counter()
-    with open_store(ctx) as store:
-        eng = open_engine(engine, store)
+    with contextlib.ExitStack() as stack:
+        store = None if events_uri is not None else stack.enter_context(open_store(ctx))
+        if engine == "spark":
+            from sway.engines.spark import SparkEngine, spark_session
+
+            session = spark_session(master)
+            if events_uri is not None:
+                eng: Engine = SparkEngine.from_parquet(
+                    session, events_uri, links=links_uri, checkpoint_dir=checkpoint_dir
+                )
+            else:
+                eng = SparkEngine.for_store(store, session=session, checkpoint_dir=checkpoint_dir)
+        else:
+            eng = open_engine(engine, store)
         try:
             plan = scorer.plan(eng, as_of=when)
-            if run_exists(store, plan.run_id):
+            if store is not None and output is None and run_exists(store, plan.run_id):
                 if not quiet:
                     click.echo(
                         f"run {plan.run_id} is already published (same version, parameters, "
                         f"window, as-of and data): nothing written"
                     )
                 return
-            with Progress(
-                SpinnerColumn(),
-                TextColumn("scoring: {task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total} steps"),
-                TimeElapsedColumn(),
-                console=err_console,
-                disable=quiet or not err_console.is_terminal,
-                transient=True,
-            ) as bar:
-                task = bar.add_task("starting", total=None)
-
-                def step(name: str, done: int, total: int) -> None:
-                    bar.update(task, description=name, completed=done, total=total)
-
-                # The integrity layer reads account ages, follow counts and bot flags.
-                accounts = accounts_table(store) if scorer.get_params()["integrity"] else None
-                scorer.fit(eng, plan=plan, on_step=step, accounts=accounts)
+            # The integrity layer reads account ages, follow counts and bot flags (from the
+            # store; events read from files come without their accounts).
+            wants_accounts = store is not None and scorer.get_params()["integrity"]
+            accounts = accounts_table(store) if wants_accounts else None
+            _fit_with_progress(scorer, eng, plan, quiet=quiet, accounts=accounts)
         finally:
             eng.close()
-        written = save_run(store, scorer, engine=eng.name)
+        if output is not None:
+            write_run(scorer, output, engine=eng.name)
+            verb = f"written to {output}"
+        else:
+            assert store is not None
+            verb = "published" if save_run(store, scorer, engine=eng.name) else "already published"
     if quiet:
         return
     s = scorer.summary_
-    verb = "published" if written else "already published"
     click.echo(
         f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
         f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
@@ -180,6 +240,58 @@ def accounts_table(store: Any) -> pa.Table | None:
         f"SELECT {', '.join(ACCOUNT_SCHEMA.names)} FROM accounts"
     ).to_arrow_table()
     return table.cast(ACCOUNT_SCHEMA) if table.num_rows else None
+
+
+def _fit_with_progress(
+    scorer: InfluenceScorer,
+    eng: Engine,
+    plan: RunPlan,
+    *,
+    quiet: bool,
+    accounts: pa.Table | None = None,
+) -> None:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("scoring: {task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet or not err_console.is_terminal,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=name, completed=done, total=total)
+
+        scorer.fit(eng, plan=plan, on_step=step, accounts=accounts)
+
+
+@cli.command("ingest-scores")
+@click.argument("uri")
+@click.pass_context
+def ingest_scores(ctx: click.Context, uri: str) -> None:
+    """Publish a run written by `sway score --output` (e.g. on a Spark cluster) into the store.
+
+    The run is published as if it had been scored here, in one transaction; a run that is
+    already published is left as it is.
+
+    \b
+    Example:
+      sway ingest-scores run/
+    """
+    from sway.store.run_files import read_run
+    from sway.store.runs import save_run
+
+    run = read_run(uri)
+    with open_store(ctx) as store:
+        written = save_run(store, run, engine=run.engine)
+    verb = "published" if written else "is already published: nothing written"
+    click.echo(
+        f"run {run.plan_.run_id} {verb} ({run.accounts_.num_rows:,} accounts, "
+        f"{run.people_.num_rows:,} people, scored by {run.engine})"
+    )
 
 
 # -- runs ---------------------------------------------------------------------------------

@@ -22,7 +22,10 @@ __all__ = ["DataFingerprint", "Engine", "available", "open_engine"]
 ENTRY_POINT_GROUP = "sway.engines"
 
 #: Engines shipped with Sway, used until their entry points are installed.
-_BUILTIN = {"duckdb": "sway.engines.duckdb:DuckDBEngine"}
+_BUILTIN = {
+    "duckdb": "sway.engines.duckdb:DuckDBEngine",
+    "spark": "sway.engines.spark:SparkEngine",
+}
 
 
 def available() -> dict[str, str]:

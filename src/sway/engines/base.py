@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
-__all__ = ["DataFingerprint", "Engine"]
+__all__ = ["DataFingerprint", "Engine", "GraphStepEngine"]
 
 
 @dataclass(frozen=True)
@@ -75,4 +75,30 @@ class Engine(Protocol):
 
     def close(self) -> None:
         """Drop everything this engine created; the inputs are left as they were."""
+        ...
+
+
+@runtime_checkable
+class GraphStepEngine(Engine, Protocol):
+    """An engine that runs the graph step itself, where its data is.
+
+    By default the scorer fetches the edges of the reaction graph and iterates in process
+    (:func:`sway.scoring.graph.standing`); an engine whose graph does not fit on one machine
+    (Spark) provides ``graph_step`` and the scorer calls it instead.
+    """
+
+    def graph_step(
+        self,
+        edges: str,
+        nodes: str,
+        *,
+        result: str,
+        alpha: float,
+        full_endorsement: float,
+        tol: float,
+        max_iter: int,
+    ) -> int:
+        """Standing ``y = 1 + alpha * A.T @ y`` of every node of ``nodes`` (column ``node``) on
+        the edges ``edges`` (``src, dst, strength, passes``), with ``A`` as the scorer builds it;
+        keep ``node, network_impact`` (``y - 1``) as ``result``; return the iterations used."""
         ...

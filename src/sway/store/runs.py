@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -24,7 +24,7 @@ from sway.scoring.params import ALGORITHM_VERSION
 from sway.store.db import Store
 
 if TYPE_CHECKING:
-    from sway.scoring.scorer import InfluenceScorer
+    from sway.scoring.scorer import RunPlan
 
 __all__ = [
     "CHANGE_PERIODS",
@@ -80,6 +80,30 @@ class RunInfo:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items()}
 
 
+class FittedRun(Protocol):
+    """What publishing reads: a fitted :class:`~sway.scoring.scorer.InfluenceScorer`, or a run
+    read back from files (:class:`sway.store.run_files.ScoredRun`)."""
+
+    @property
+    def plan_(self) -> RunPlan: ...
+    @property
+    def curve_(self) -> ReferenceCurve: ...
+    @property
+    def summary_(self) -> dict[str, Any]: ...
+    @property
+    def accounts_(self) -> pa.Table: ...
+    @property
+    def people_(self) -> pa.Table: ...
+    @property
+    def person_networks_(self) -> pa.Table: ...
+    @property
+    def account_people_(self) -> pa.Table: ...
+    @property
+    def top_reactors_(self) -> pa.Table: ...
+    @property
+    def top_posts_(self) -> pa.Table: ...
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -94,7 +118,7 @@ def run_exists(store: Store, run_id: str) -> bool:
     return bool(store.scalar("SELECT count(*) FROM score_runs WHERE run_id = ?", [run_id]))
 
 
-def save_run(store: Store, scorer: InfluenceScorer, *, engine: str) -> bool:
+def save_run(store: Store, scorer: FittedRun, *, engine: str) -> bool:
     """Publish a fitted scorer's run in one transaction.
 
     Returns ``False`` (and writes nothing) when a run with the same id is already published:
