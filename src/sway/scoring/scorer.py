@@ -380,9 +380,13 @@ class InfluenceScorer:
             np.bincount(reactor, weights=share.data, minlength=n),
             math.log1p(params.full_endorsement),
         )
-        passes = np.zeros(n)
-        passes[src] = edges["passes"].to_numpy().astype(np.float64)
-        share.data = passes[reactor] * share.data / out[reactor]
+        # What passes is a property of each edge (the integrity layer discounts a reactor's
+        # reactions to some targets only), so it is aligned with the matrix's canonical order:
+        # one edge per (target, reactor), sorted by target then reactor.
+        if share.nnz != len(src):
+            raise ScoringError("graph edges must be unique per reactor and target")
+        passes = edges["passes"].to_numpy().astype(np.float64)[np.lexsort((src, dst))]
+        share.data = passes * share.data / out[reactor]
         result = standing(
             share,
             alpha=params.damping,
