@@ -65,6 +65,7 @@ class Keys:
     full: str  # read + crm
     read: str
     crm: str
+    admin: str
 
 
 @dataclass
@@ -113,6 +114,7 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                     ("dashboard", ["read", "crm"]),
                     ("analyst", ["read"]),
                     ("care-desk", ["crm"]),
+                    ("operator", ["admin"]),
                 )
             )
         )

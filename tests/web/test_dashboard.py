@@ -330,3 +330,33 @@ def test_search_finds_accounts_without_a_handle_by_name(server: Server) -> None:
     found = server.api("/v1/search?q=nisbet")["items"]
     assert [i["display_name"] for i in found] == ["Gregory Nisbet"]
     assert found[0]["handle"] is None
+
+
+def test_an_admin_erases_a_person_from_the_profile(page: Any, server: Server) -> None:
+    # The last account of the board: the other tests look at the top ones.
+    victim = server.api("/v1/leaderboards/accounts?limit=200")["items"][-1]["account"]
+    api_path = f"/v1/accounts/{victim['network']}/{quote(victim['account_id'], safe='')}"
+    person_id = server.api(api_path)["person"]["person_id"]
+    path = api_path.removeprefix("/v1")
+    page.goto(server.url + path)
+    assert page.locator("#erase-form").count() == 0  # a read session is not offered it
+    login(page, server, server.keys.admin, path=f"/login?next={quote(path, safe='')}")
+    # A wrong confirmation erases nothing.
+    page.fill("#confirm", "someone else")
+    page.click("#erase-form button[type=submit]")
+    assert "to confirm the erasure" in page.locator("#error-message").inner_text()
+    assert server.api(api_path)["person"]["person_id"] == person_id
+    page.goto(server.url + path)
+    page.fill("#confirm", person_id)
+    page.click("#erase-form button[type=submit]")
+    assert page.locator("#erased").inner_text().startswith("Erased")
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        server.api(api_path)
+    assert gone.value.code == 404
+    gone.value.close()
+    with Store.open(server.db, read_only=True) as store:
+        assert not store.rows(
+            "SELECT 1 FROM accounts WHERE network = ? AND account_id = ?",
+            [victim["network"], victim["account_id"]],
+        )
+        assert store.scalar("SELECT count(*) FROM erasures") == 1

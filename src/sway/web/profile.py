@@ -53,6 +53,8 @@ class ProfilePage:
     topics: list[dict[str, Any]]
     broader: list[dict[str, Any]]
     sentiment: dict[str, Any] | None
+    #: The person the page belongs to (an account stands for its own implicit person).
+    person_id: str
     privacy: list[PrivacyLink]
     #: Where the score is served without a key, when the person (or the store's default)
     #: published it; ``None`` while it is private.
@@ -151,6 +153,7 @@ def _gather(
         topics=topics,
         broader=broader,
         sentiment=sentiment,
+        person_id=person.person_id,
         privacy=privacy_links(person.person_id),
         public_href=public_href(person.person_id) if published else None,
         viewers=[{"name": k.name, "key_id": k.key_id, "scopes": sorted(k.scopes)} for k in keys],

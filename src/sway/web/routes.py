@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sway.api import service
 from sway.api.errors import ApiError
+from sway.api.routes.privacy import erase_person
 from sway.api.routes.triage import triager
 from sway.api.state import ServiceState
 from sway.triage import order_queue
@@ -143,16 +144,34 @@ def leaderboards(
 
 @router.get("/accounts/{network}/{account_id}", response_class=HTMLResponse)
 def account(request: Request, network: str, account_id: str) -> Response:
-    authorize(request, "read")
-    return render(
-        request, "profile.html", {"page": account_page(_state(request), network, account_id)}
-    )
+    key = authorize(request, "read")
+    page = account_page(_state(request), network, account_id)
+    return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
 
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)
 def person(request: Request, person_id: str) -> Response:
-    authorize(request, "read")
-    return render(request, "profile.html", {"page": person_page(_state(request), person_id)})
+    key = authorize(request, "read")
+    page = person_page(_state(request), person_id)
+    return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
+
+
+@router.post("/people/{person_id}/forget", response_class=HTMLResponse)
+def erase_form(
+    request: Request, person_id: str, confirm: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    """Erase a person for good (admin sessions only), as ``DELETE /v1/privacy/people/{id}``
+    does: the id typed again confirms it. The session cookie is SameSite=Strict, so another
+    site cannot post this form."""
+    key = authorize(request, "admin")
+    if confirm.strip() != person_id:
+        raise ApiError(
+            400,
+            f"type the person id {person_id!r} to confirm the erasure",
+            field="form.confirm",
+        )
+    report = erase_person(_state(request), person_id, requested_by=key.key_id)
+    return render(request, "erased.html", {"person_id": person_id, "report": report})
 
 
 # -- campaign builder ---------------------------------------------------------------------

@@ -28,8 +28,9 @@ from sway.api.routes._common import Limit, PersonId
 from sway.api.state import AuditEntry, ServiceState
 from sway.errors import ConfigError
 from sway.privacy import audit_entries, export_person, forget, set_visibility, visibility
+from sway.privacy.forget import ForgetReport
 
-__all__ = ["router"]
+__all__ = ["erase_person", "router"]
 
 router = APIRouter(tags=["privacy"])
 State = Annotated[ServiceState, Depends(get_state)]
@@ -101,15 +102,20 @@ def erase(state: State, key: Own, person_id: PersonId) -> ForgetResult:
     """Erase the person (or the account of an implicit ``network:account`` person) for good:
     every table, every run, every event, the file rewritten. Their own keys stop working."""
     _own(key, person_id)
+    return ForgetResult(**erase_person(state, person_id, requested_by=key.key_id).as_dict())
+
+
+def erase_person(state: ServiceState, person_id: str, *, requested_by: str) -> ForgetReport:
+    """Erase a person through the running server (this route, and the dashboard's form)."""
     # Buffered audit entries naming the person are written first, so the erasure reaches them.
     state.flush(wait=state.settings.lock_wait)
     with state.gate.write() as store:
         try:
-            report = forget(store, person=person_id, requested_by=key.key_id)
+            report = forget(store, person=person_id, requested_by=requested_by)
         except ConfigError as exc:
             raise ApiError(404, str(exc), field="path.person_id") from None
     state.refresh(force=True)
-    return ForgetResult(**report.as_dict())
+    return report
 
 
 @router.get(
