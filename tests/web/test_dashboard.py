@@ -332,6 +332,18 @@ def test_search_finds_accounts_without_a_handle_by_name(server: Server) -> None:
     assert found[0]["handle"] is None
 
 
+def test_dashboard_reads_are_audited(page: Any, server: Server) -> None:
+    top = server.api("/v1/leaderboards/accounts?limit=1")["items"][0]["account"]
+    subject = f"{top['network']}:{top['account_id']}"
+    page.goto(server.url + f"/accounts/{top['network']}/{quote(top['account_id'], safe='')}")
+    entries = server.api(
+        f"/v1/admin/audit?action=read.account&subject={quote(subject, safe='')}",
+        key=server.keys.admin,
+    )
+    routes = [e["detail"]["route"] for e in entries if e["detail"]]
+    assert any(r.startswith("/accounts/") for r in routes), entries
+
+
 def test_an_admin_erases_a_person_from_the_profile(page: Any, server: Server) -> None:
     # The last account of the board: the other tests look at the top ones.
     victim = server.api("/v1/leaderboards/accounts?limit=200")["items"][-1]["account"]

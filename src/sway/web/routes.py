@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sway.api import service
 from sway.api.errors import ApiError
+from sway.api.keys import ApiKey
 from sway.api.routes.privacy import erase_person
 from sway.api.routes.triage import triager
-from sway.api.state import ServiceState
+from sway.api.state import AuditEntry, ServiceState
 from sway.triage import order_queue
 from sway.web.auth import authorize, forget_key, keep_key, safe_next
 from sway.web.inbox import example_inbox, parse_inbox
@@ -96,7 +97,8 @@ def leaderboards(
     q: Annotated[str | None, Query(max_length=200)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
-    authorize(request, "read")
+    key = authorize(request, "read")
+    _audit(request, key, "search" if q else "leaderboard", None)
     state = _state(request)
     index = state.index
     network, topic, q = network or None, (topic or "").strip() or None, (q or "").strip() or None
@@ -142,9 +144,22 @@ def leaderboards(
 # -- profiles -----------------------------------------------------------------------------
 
 
+def _audit(request: Request, key: ApiKey, kind: str, subject: str | None) -> None:
+    """Write the read of a person's data to the audit log, as the API's routes do."""
+    _state(request).record(
+        AuditEntry(
+            actor=key.key_id,
+            action=f"read.{kind}",
+            subject=subject,
+            detail={"route": request.url.path, "query": request.url.query or None},
+        )
+    )
+
+
 @router.get("/accounts/{network}/{account_id}", response_class=HTMLResponse)
 def account(request: Request, network: str, account_id: str) -> Response:
     key = authorize(request, "read")
+    _audit(request, key, "account", f"{network}:{account_id}")
     page = account_page(_state(request), network, account_id)
     return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
 
@@ -152,6 +167,7 @@ def account(request: Request, network: str, account_id: str) -> Response:
 @router.get("/people/{person_id}", response_class=HTMLResponse)
 def person(request: Request, person_id: str) -> Response:
     key = authorize(request, "read")
+    _audit(request, key, "person", person_id)
     page = person_page(_state(request), person_id)
     return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
 
@@ -188,7 +204,8 @@ def _plan(state: ServiceState, topic: str, network: str | None, k: int) -> servi
 def campaign(
     request: Request, topic: TopicQuery = None, network: NetworkQuery = None, k: CampaignK = 5
 ) -> Response:
-    authorize(request, "read")
+    key = authorize(request, "read")
+    _audit(request, key, "campaign", None)
     state = _state(request)
     topic, network = (topic or "").strip() or None, network or None
     plan = _plan(state, topic, network, k) if topic else None
@@ -240,7 +257,8 @@ def campaign_csv(
     network: NetworkQuery = None,
     k: CampaignK = 5,
 ) -> Response:
-    authorize(request, "read")
+    key = authorize(request, "read")
+    _audit(request, key, "campaign", None)
     plan = _plan(_state(request), topic, network or None, k)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
