@@ -9,7 +9,13 @@ of the latest run (``news`` for ``breaking``).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import shutil
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +124,50 @@ def shared(
     keys = make_keys(db)
     with TestClient(create_app(settings_for(db))) as c:
         yield c, keys
+
+
+#: The CLI, run as a subprocess of the test interpreter.
+SWAY = [sys.executable, "-c", "from sway.cli import main; main()"]
+
+
+@contextlib.contextmanager
+def live_serve(db: Path, **env: str) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    """A real ``sway serve`` on a free loopback port over ``db`` (``env``: extra environment,
+    e.g. ``SWAY_SERVE_REFRESH_INTERVAL``): yields the process, its address and its output lines
+    (kept up to date), and stops it afterwards."""
+    proc = subprocess.Popen(
+        [*SWAY, "--db", str(db), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "NO_PROXY": "*", "no_proxy": "*", **env},
+    )
+    lines: list[str] = []
+    ready = threading.Event()
+    url: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            match = re.match(r"sway: serving (http://127\.0\.0\.1:\d+) ", line)
+            if match:
+                url.append(match.group(1))
+                ready.set()
+        ready.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert ready.wait(60) and url, "\n".join(lines)
+        yield proc, url[0], lines
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        reader.join(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()

@@ -9,12 +9,9 @@ from __future__ import annotations
 import gc
 import gzip
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,11 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from api.conftest import PERSON
+from api.conftest import PERSON, SWAY, live_serve
 
 klout = pytest.importorskip("klout", reason="the dev extra installs klout==0.1.3")
 
-SWAY = [sys.executable, "-c", "from sway.cli import main; main()"]
 pytestmark = pytest.mark.slow
 
 
@@ -68,49 +64,12 @@ def server(
     """One server for the module (the last test publishes a new run: keep it last)."""
     db = tmp_path_factory.mktemp("live") / "live.duckdb"
     shutil.copy(scored_db, db)
-    env = {
-        **os.environ,
-        "SWAY_SERVE_REFRESH_INTERVAL": "0.2",
-        "SWAY_SERVE_LINGER": "0.05",
-        "NO_PROXY": "*",
-        "no_proxy": "*",
-    }
-    proc = subprocess.Popen(
-        [*SWAY, "--db", str(db), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-    port: list[int] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            match = re.match(r"sway: serving http://127\.0\.0\.1:(\d+) ", line)
-            if match:
-                port.append(int(match.group(1)))
-                ready.set()
-        ready.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        assert ready.wait(60) and port, "\n".join(lines)
-        yield Server(proc, port[0], lines), db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with live_serve(db, SWAY_SERVE_REFRESH_INTERVAL="0.2", SWAY_SERVE_LINGER="0.05") as (
+        proc,
+        url,
+        lines,
+    ):
+        yield Server(proc, int(url.rsplit(":", 1)[1]), lines), db
 
 
 def wait_for(predicate: object, timeout: float = 15.0) -> None:

@@ -13,12 +13,9 @@ except where ``SWAY_REQUIRE_BROWSER=1`` (CI), where they fail instead.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
-import sys
 import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +24,7 @@ from typing import Any
 import orjson
 import pytest
 
-from api.conftest import sway
+from api.conftest import live_serve, sway
 from sway.api.keys import create_key
 from sway.store import Store
 
@@ -50,7 +47,6 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(
     os.environ.get("SWAY_SCREENSHOTS") or Path(tempfile.gettempdir()) / "sway-screenshots"
 )
-SWAY = [sys.executable, "-c", "from sway.cli import main; main()"]
 #: The runs: (as_of, extra parameters). The first two are an earlier series.
 RUNS = (
     ("2020-07-25T00:00:00Z", ("-p", "half_life_days=60")),
@@ -118,43 +114,8 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                 )
             )
         )
-    env = {**os.environ, "NO_PROXY": "*", "no_proxy": "*", "SWAY_SERVE_REFRESH_INTERVAL": "0.5"}
-    proc = subprocess.Popen(
-        [*SWAY, "--db", str(db), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-    url: list[str] = []
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            match = re.match(r"sway: serving (http://127\.0\.0\.1:\d+) ", line)
-            if match:
-                url.append(match.group(1))
-                ready.set()
-        ready.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        assert ready.wait(60) and url, "\n".join(lines)
-        yield Server(proc, url[0], db, keys, lines)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+    with live_serve(db, SWAY_SERVE_REFRESH_INTERVAL="0.5") as (proc, url, lines):
+        yield Server(proc, url, db, keys, lines)
 
 
 def _missing_browser() -> str | None:
