@@ -68,7 +68,11 @@ def test_quota_used_before_a_restart_still_counts() -> None:
 def test_our_routes_answer_429_with_retry_after(db: Path) -> None:
     with Store.open(db) as store:
         key = create_key(store, name="slow", scopes=["read"], rate_per_second=2).secret
-    with TestClient(create_app(settings_for(db))) as client:
+    # A clock that stands still: on a loaded machine the real one can refill the bucket between
+    # two requests and the third call would pass.
+    state = ServiceState(settings_for(db))
+    state.limiter = RateLimiter(clock=Clock().monotonic)
+    with TestClient(create_app(settings_for(db), state=state)) as client:
         codes = [client.get("/v1/runs", headers={"X-API-Key": key}) for _ in range(3)]
         assert [r.status_code for r in codes] == [200, 200, 429]
         body = codes[2].json()["error"]
