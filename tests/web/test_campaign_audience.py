@@ -7,18 +7,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from tests.topics.helpers import AS_OF, likes, post
 
 from sway.api import service
 from sway.api.errors import ApiError
 from sway.api.index import ServingIndex
-from sway.cli import cli
-from sway.events import Event, events_to_arrow
-from sway.sources.canonical import write_events
+from sway.events import Event
 from sway.store import Store
 from sway.store.queries import reactor_sets
 from sway.store.topics import get_topic_run
+from topics.helpers import likes, post, run, scored_store
 
 
 def world() -> list[Event]:
@@ -37,19 +34,9 @@ def world() -> list[Event]:
     return events
 
 
-def run(db: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "s.duckdb"
-    events = tmp_path / "events.csv"
-    write_events(events_to_arrow(world()).to_batches(), events)
-    run(path, "ingest", str(events), "-q")
-    run(path, "score", "--as-of", AS_OF.isoformat(), "-q")
+    path = scored_store(tmp_path, world())
     run(path, "topics", "compute")
     yield path
 

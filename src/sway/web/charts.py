@@ -153,7 +153,9 @@ def _with_titles(svg: str, titles: dict[str, str]) -> str:
 
     def titled(match: re.Match[str]) -> str:
         title = titles.get(match.group(1))
-        return match.group(0) if title is None else f"{match.group(0)}<title>{escape(title)}</title>"
+        return (
+            match.group(0) if title is None else f"{match.group(0)}<title>{escape(title)}</title>"
+        )
 
     return re.sub(r'<g id="([^"]+)">', titled, svg)
 
