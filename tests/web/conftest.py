@@ -107,8 +107,9 @@ MASTODON = "network,event_id,ts,actor,action,target,content_id,parent_id,text\n"
         ]
     )
 )
-#: The person whose own key (scope ``self``) the tests use.
+#: The person whose own key (scope ``self``) the tests use, and their Stack Exchange account.
 OWN_PERSON = "torisuda"
+SE_TORI = "stackexchange:conlang-meta:user:7"
 
 
 @pytest.fixture(scope="session")
@@ -117,8 +118,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sway(db, "ingest", "-q", str(DEMO))
     extra = db.parent / "mastodon.csv"
     extra.write_text(MASTODON, encoding="utf-8")
-    sway(db, "ingest", "-q", str(extra), "--format", "canonical")
-    sway(db, "people", "link", OWN_PERSON, "stackexchange:7", "mastodon:tori@conlang.social")
+    sway(db, "ingest", "-q", str(extra), "--format", "events")
+    sway(db, "people", "link", OWN_PERSON, SE_TORI, "mastodon:tori@conlang.social")
     for as_of, extra in RUNS:
         sway(db, "score", "-q", "--window", "3y", "--as-of", as_of, *extra)
     sway(db, "topics", "compute")
