@@ -108,6 +108,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         404,
         "query.topic",
     ),
+    ("GET", "/v1/campaign"): Operation(
+        _get("/v1/campaign?topic=news&k=2"), _get("/v1/campaign?topic=news&k=0"), 422, "query.k"
+    ),
     ("GET", "/v1/search"): Operation(
         _get("/v1/search?q=break"), _get("/v1/search"), 422, "query.q"
     ),

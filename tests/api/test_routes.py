@@ -174,6 +174,28 @@ def test_topic_leaderboards(shared: Shared, scored_db: Path) -> None:
     assert unknown.json()["error"]["field"] == "query.topic"
 
 
+def test_campaign_covers_the_topic_audience(shared: Shared, scored_db: Path) -> None:
+    from sway.store.queries import reactor_sets
+
+    plan = get(shared, "/v1/campaign?topic=news&k=3")
+    board = get(shared, "/v1/leaderboards/accounts?topic=news&limit=200")["items"]
+    candidates = [(i["account"]["network"], i["account"]["account_id"]) for i in board]
+    picked = [(m["account"]["network"], m["account"]["account_id"]) for m in plan["members"]]
+    assert plan["topic_id"] == "tag:news" and "on the topic" in plan["audience"]
+    assert 0 < len(picked) <= 3 and set(picked) <= set(candidates)
+    with Store.open(scored_db, read_only=True) as store:
+        sets = reactor_sets(
+            store,
+            picked,
+            start=plan["start"],
+            end=plan["end"],
+            topic=(plan["topic_run_id"], plan["topic_id"]),
+        )
+    assert [m["audience"] for m in plan["members"]] == [len(sets[p]) for p in picked]
+    assert plan["reach"] == len(set().union(*sets.values())) == plan["members"][-1]["reach"]
+    assert plan["audience_sum"] == sum(len(s) for s in sets.values())
+
+
 def test_search_by_handle_name_or_id(shared: Shared) -> None:
     body = get(shared, "/v1/search?q=BREAKING")
     assert [i["handle"] for i in body["items"]] == ["Breaking911"]

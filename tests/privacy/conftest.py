@@ -37,7 +37,9 @@ def network_records() -> list[Event | Account]:
             ts = START + timedelta(days=day, minutes=i)
             post = f"p{day}-{author}"
             records.append(
-                Event("twitter", post, ts, author, "post", None, post, None, "notes on engines")
+                Event(
+                    "twitter", post, ts, author, "post", None, post, None, "notes on #engineering"
+                )
             )
             for j in range(1, 4):
                 reactor = everyone[(i + j + day) % len(everyone)]

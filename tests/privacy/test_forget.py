@@ -55,7 +55,7 @@ def test_the_network_names_the_erasee_everywhere_before(network_db: Path) -> Non
     with Store.open(network_db, read_only=True) as store:
         tables = {h.split(".")[0] for h in hits_in_tables(store)}
     assert {"accounts", "events", "scores", "score_details", "person_accounts"} <= tables
-    assert {"score_top_reactors", "topic_endorsements", "score_runs"} <= tables
+    assert {"score_top_reactors", "topic_endorsements", "score_runs", "post_topics"} <= tables
     assert hits_in_files(network_db.parent)
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from click.testing import CliRunner, Result
 
+from sway.cli import cli
 from sway.engines.duckdb import DuckDBEngine
 from sway.events import Event, events_to_arrow, make_event
+from sway.sources.canonical import write_events
 from sway.topics.endorse import Endorsement
 from sway.topics.model import TopicContext, TopicModel
 from sway.topics.ontology import Ontology, Topic
@@ -52,6 +56,24 @@ def ev(
             "lang": lang,
         }
     )
+
+
+def run(db: Path, *args: str, code: int = 0) -> Result:
+    """``sway --db DB ARGS...``, expecting exit status ``code``."""
+    result = CliRunner().invoke(cli, ["--db", str(db), *args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def scored_store(folder: Path, events: list[Event]) -> Path:
+    """A store in ``folder`` holding ``events``, ingested and scored as of :data:`AS_OF`
+    through the CLI."""
+    path = folder / "s.duckdb"
+    csv = folder / "events.csv"
+    write_events(events_to_arrow(events).to_batches(), csv)
+    run(path, "ingest", str(csv), "-q")
+    run(path, "score", "--as-of", AS_OF.isoformat(), "-q")
+    return path
 
 
 def post(

@@ -11,9 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from sway.cli import cli
 from sway.errors import ConfigError
 from sway.events import Event, events_to_arrow
 from sway.sources.canonical import write_events
@@ -32,7 +30,7 @@ from sway.store.topics import (
     topic_volume,
 )
 
-from .helpers import AS_OF, ev, likes, post
+from .helpers import AS_OF, ev, likes, post, run, scored_store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -69,20 +67,9 @@ def world() -> list[Event]:
     return events
 
 
-def run(db: Path, *args: str, code: int = 0) -> Result:
-    result = CliRunner().invoke(cli, ["--db", str(db), *args])
-    assert result.exit_code == code, result.output
-    return result
-
-
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "s.duckdb"
-    events = tmp_path / "events.csv"
-    write_events(events_to_arrow(world()).to_batches(), events)
-    run(path, "ingest", str(events), "-q")
-    run(path, "score", "--as-of", AS_OF.isoformat(), "-q")
-    yield path
+    yield scored_store(tmp_path, world())
 
 
 def test_compute_is_published_once_and_reads_back(db: Path) -> None:

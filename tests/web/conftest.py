@@ -4,7 +4,8 @@
 The store: the demo's Stack Exchange site (``data/demo``), scored four times (two runs with
 another half-life, an earlier series; then two of the default series a day apart, so that the
 history has a series change and the profile a day change), with the topics of the latest run,
-and three keys (read + crm, read only, crm only).
+a few Mastodon accounts (one linked with a Stack Exchange account into a person), and keys:
+read + crm, read only, crm only, admin, and that person's own key.
 
 The browser tests skip when Debian's ``chromium`` or the ``playwright`` package is missing,
 except where ``SWAY_REQUIRE_BROWSER=1`` (CI), where they fail instead.
@@ -62,6 +63,7 @@ class Keys:
     read: str
     crm: str
     admin: str
+    own: str  # the own key (scope self) of OWN_PERSON
 
 
 @dataclass
@@ -72,8 +74,10 @@ class Server:
     keys: Keys
     lines: list[str] = field(default_factory=list)
 
-    def api(self, path: str, *, body: Any = None, key: str | None = None) -> Any:
-        """A JSON call to the API of the same server."""
+    def api(
+        self, path: str, *, body: Any = None, key: str | None = None, method: str | None = None
+    ) -> Any:
+        """A JSON call to the API of the same server (GET, or POST with a body)."""
         import urllib.request
 
         data = None if body is None else orjson.dumps(body)
@@ -81,17 +85,41 @@ class Server:
             self.url + path,
             data=data,
             headers={"X-API-Key": key or self.keys.full, "Content-Type": "application/json"},
-            method="POST" if body is not None else "GET",
+            method=method or ("POST" if body is not None else "GET"),
         )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(request, timeout=30) as response:
             return orjson.loads(response.read())
 
 
+#: A few Mastodon accounts in the demo's window, so that boards have a second network; the
+#: first is linked with a Stack Exchange account into the person ``torisuda``.
+MASTODON = "network,event_id,ts,actor,action,target,content_id,parent_id,text\n" + "".join(
+    f"mastodon,p{i},2020-08-0{1 + i}T10:00:00Z,{author},post,,p{i},,conlang notes {i}\n"
+    + "".join(
+        f"mastodon,f{i}-{r},2020-08-0{1 + i}T11:00:00Z,{r},like,{author},p{i},,\n" for r in reactors
+    )
+    for i, (author, reactors) in enumerate(
+        [
+            ("tori@conlang.social", ["ann@x.social", "bea@x.social", "cal@x.social"]),
+            ("ann@x.social", ["bea@x.social", "tori@conlang.social"]),
+            ("bea@x.social", ["cal@x.social"]),
+        ]
+    )
+)
+#: The person whose own key (scope ``self``) the tests use, and their Stack Exchange account.
+OWN_PERSON = "torisuda"
+SE_TORI = "stackexchange:conlang-meta:user:7"
+
+
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("web") / "demo.duckdb"
     sway(db, "ingest", "-q", str(DEMO))
+    extra = db.parent / "mastodon.csv"
+    extra.write_text(MASTODON, encoding="utf-8")
+    sway(db, "ingest", "-q", str(extra), "--format", "events")
+    sway(db, "people", "link", OWN_PERSON, SE_TORI, "mastodon:tori@conlang.social")
     for as_of, extra in RUNS:
         sway(db, "score", "-q", "--window", "3y", "--as-of", as_of, *extra)
     sway(db, "topics", "compute")
@@ -112,7 +140,10 @@ def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
                     ("care-desk", ["crm"]),
                     ("operator", ["admin"]),
                 )
-            )
+            ),
+            create_key(
+                store, name="own", scopes=["self"], person_id=OWN_PERSON, rate_per_second=10_000
+            ).secret,
         )
     with live_serve(db, SWAY_SERVE_REFRESH_INTERVAL="0.5") as (proc, url, lines):
         yield Server(proc, url, db, keys, lines)

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
 
+import orjson
 import pytest
 
 from sway.store import Store
 from sway.store.queries import reactor_sets
-from web.conftest import Server, login, screenshot
+from web.conftest import OWN_PERSON, Server, login, screenshot
 
 pytestmark = pytest.mark.slow
+#: Plain HTTP calls to the loopback server, whatever proxy the environment names.
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def rows(tab: Any, selector: str) -> list[Any]:
@@ -113,6 +116,31 @@ def test_leaderboard_filters_by_topic_people_and_search(page: Any, server: Serve
     assert shown == [f"{i['network']}:{i['account_id']}" for i in api["items"]] != []
 
 
+def test_people_board_keeps_the_people_on_the_network_chosen(page: Any, server: Server) -> None:
+    everyone = server.api("/v1/leaderboards/people?limit=25")
+    page.goto(server.url + "/?kind=people")
+    with page.expect_navigation():
+        page.select_option("#network", "mastodon")
+    api = server.api("/v1/leaderboards/people?network=mastodon&limit=25")
+    shown = [r.get_attribute("data-subject") for r in rows(page, "#board tbody tr")]
+    assert shown == [i["person"]["person_id"] for i in api["items"]]
+    # The linked person (Stack Exchange and Mastodon) and the unlinked Mastodon accounts only.
+    assert OWN_PERSON in shown and not any(s.startswith("stackexchange:") for s in shown)
+    assert all("mastodon" in [n["network"] for n in i["networks"]] for i in api["items"])
+    assert 0 < api["total"] < everyone["total"]
+    assert (
+        page.locator("#board-total")
+        .inner_text()
+        .startswith(f"{api['total']:,} people with an account on mastodon")
+    )
+    assert "at least one account on mastodon" in page.locator("#network-note").inner_text()
+    # On a topic too: nobody on Mastodon writes about "discussion".
+    page.goto(server.url + "/?kind=people&network=stackexchange&topic=discussion")
+    api = server.api("/v1/leaderboards/people?network=stackexchange&topic=discussion&limit=25")
+    shown = [r.get_attribute("data-subject") for r in rows(page, "#board tbody tr")]
+    assert shown == [i["person"]["person_id"] for i in api["items"]] != []
+
+
 # -- profiles ---------------------------------------------------------------------------
 
 
@@ -151,6 +179,13 @@ def test_account_profile_matches_the_api(page: Any, server: Server) -> None:
     assert shown_runs == [p["run_id"] for p in points]
     assert "new series" in page.locator("#history figure").inner_text()
     assert page.locator("#history svg[role=img]").count() == 1
+    # Each point says on hover when, what and which run.
+    titles = [t.text_content() for t in rows(page, "#history svg title")]
+    assert titles == [
+        f"{p['as_of'][:10]} {p['as_of'][11:16]}: score {p['score']:.1f} (run {p['run_id']})"
+        for s in sorted(history["series"], key=lambda s: s["points"][0]["as_of"])
+        for p in s["points"]
+    ]
     # The explanation: the chart and the words give the same points as the API.
     explanation = server.api(base + "/explanation")
     words = page.locator("#explanation-words").inner_text()
@@ -222,13 +257,29 @@ def test_campaign_builder_covers_the_largest_distinct_audience(page: Any, server
         [int(r.locator(f"td.{c}").inner_text()) for c in ("audience", "new", "overlap", "reach")]
         for r in rows(page, "#picks tbody tr")
     ]
-    # An independent oracle: the candidates from the API's topic board, their reactors read
-    # straight from the store in the topic run's window, the greedy rule written out again.
-    board = server.api("/v1/leaderboards/accounts?topic=discussion&limit=1000")["items"]
+    # The API's plan is the page's.
+    plan = server.api("/v1/campaign?topic=discussion&k=4")
+    assert picked == [
+        f"{m['account']['network']}:{m['account']['account_id']}" for m in plan["members"]
+    ]
+    assert numbers == [
+        [m[c] for c in ("audience", "new", "overlap", "reach")] for m in plan["members"]
+    ]
+    assert plan["audience"] in page.locator("#audience-note").inner_text()
+    # An independent oracle: the candidates from the API's topic board, the reactors of their
+    # items on the topic read straight from the store in the topic run's window, the greedy
+    # rule written out again.
+    board = server.api("/v1/leaderboards/accounts?topic=discussion&limit=200")["items"]
     refs = [(i["account"]["network"], i["account"]["account_id"]) for i in board]
     with Store.open(server.db, read_only=True) as store:
-        start, end = store.rows("SELECT window_start, as_of FROM topic_runs")[0]
-        sets = reactor_sets(store, refs, start=start, end=end)
+        run_id, start, end = store.rows("SELECT topic_run_id, window_start, as_of FROM topic_runs")[
+            0
+        ]
+        sets = reactor_sets(store, refs, start=start, end=end, topic=(run_id, plan["topic_id"]))
+        everyone = reactor_sets(store, refs, start=start, end=end)
+    # The topic audience is a part of the whole audience, and a smaller one for someone.
+    assert all(sets[r] <= everyone[r] for r in refs)
+    assert any(sets[r] < everyone[r] for r in refs)
     covered: set[str] = set()
     expected = []
     for _ in range(4):
@@ -372,3 +423,73 @@ def test_an_admin_erases_a_person_from_the_profile(page: Any, server: Server) ->
             [victim["network"], victim["account_id"]],
         )
         assert store.scalar("SELECT count(*) FROM erasures") == 1
+
+
+def test_an_admin_publishes_and_unpublishes_from_the_profile(page: Any, server: Server) -> None:
+    person = quote(OWN_PERSON, safe="")
+    path, visibility = f"/people/{person}", f"/v1/privacy/people/{person}/visibility"
+    page.goto(server.url + path)
+    assert page.locator("#visibility-switch").count() == 0  # a read session is not offered it
+    login(page, server, server.keys.admin, path=f"/login?next={quote(path, safe='')}")
+    try:
+        assert page.locator("#published").inner_text().startswith("Private:")
+        page.click("#visibility-switch")
+        assert urlparse(page.url).path == path
+        assert page.locator("#published").inner_text().startswith("Published:")
+        assert server.api(visibility, key=server.keys.admin) == {
+            "subject": OWN_PERSON,
+            "public": True,
+            "chosen": True,
+        }
+        # Published: served without a key.
+        with NO_PROXY.open(server.url + f"/v1/public/people/{person}") as response:
+            assert response.status == 200
+        page.click("#visibility-switch")
+        assert page.locator("#published").inner_text().startswith("Private:")
+        assert server.api(visibility, key=server.keys.admin)["public"] is False
+        with pytest.raises(urllib.error.HTTPError) as hidden:
+            NO_PROXY.open(server.url + f"/v1/public/people/{person}")
+        assert hidden.value.code == 404
+        hidden.value.close()
+    finally:
+        server.api(visibility, body={"public": None}, key=server.keys.admin, method="PUT")
+
+
+def _comparable(export: dict[str, Any]) -> dict[str, Any]:
+    """An export without what differs from one call to the next: when it was made, the audit
+    entries (each export adds one) and when the person's own key was last used."""
+    kept = {k: v for k, v in export.items() if k not in ("generated_at", "audit")}
+    kept["api_keys"] = [{**k, "last_used_at": None} for k in export["api_keys"]]
+    return kept
+
+
+def test_a_person_downloads_their_own_data(browser: Any, server: Server) -> None:
+    person = quote(OWN_PERSON, safe="")
+    context = browser.new_context()
+    tab = context.new_page()
+    try:
+        # The person's own key opens the person's page, with the download.
+        login(tab, server, server.keys.own)
+        assert urlparse(tab.url).path == f"/people/{person}"
+        with tab.expect_download() as info:
+            tab.click("#export-download")
+        downloaded = orjson.loads(Path(info.value.path()).read_bytes())
+        api = server.api(f"/v1/privacy/people/{person}/export", key=server.keys.own)
+        assert downloaded["subject"] == OWN_PERSON and downloaded["accounts"]
+        assert _comparable(downloaded) == _comparable(api)
+        # Nobody else's data, and nothing else of the dashboard.
+        other = server.api("/v1/leaderboards/accounts?limit=1")["items"][0]["account"]
+        other_person = quote(f"{other['network']}:{other['account_id']}", safe="")
+        assert tab.goto(server.url + f"/people/{other_person}/export.json").status == 403
+        assert tab.goto(server.url + "/").status == 403
+    finally:
+        context.close()
+    # A read session is not offered the download, nor given it.
+    context = browser.new_context()
+    tab = context.new_page()
+    try:
+        login(tab, server, server.keys.read, path=f"/people/{person}")
+        assert tab.locator("#export-download").count() == 0
+        assert tab.goto(server.url + f"/people/{person}/export.json").status == 403
+    finally:
+        context.close()

@@ -303,6 +303,9 @@ class ServingIndex:
         self._p_by_klout = self._number_index(people.column("klout_key"), prow)
         # Members and per-network scores of explicit persons: usually few, kept as lists.
         self._members: dict[str, list[int]] = {}
+        # The same links as arrays (person row, account row), for the per-network boards.
+        member_rows: list[int] = []
+        member_accounts: list[int] = []
         for person, network, account in zip(
             members.column("person_id").to_pylist(),
             members.column("network").to_pylist(),
@@ -312,6 +315,13 @@ class ServingIndex:
             row = self._find_account(str(network), str(account))
             if row is not None:
                 self._members.setdefault(str(person), []).append(row)
+                prow_of = self._explicit_row(str(person))
+                if prow_of is not None:
+                    member_rows.append(prow_of)
+                    member_accounts.append(row)
+        self._member_rows = np.asarray(member_rows, dtype=np.int64)
+        self._member_accounts = np.asarray(member_accounts, dtype=np.int64)
+        self._people_by_network: dict[int, IntArray] = {}
         self._p_networks: dict[str, list[NetworkScore]] = {}
         for person, network, score, count in zip(
             person_networks.column("person_id").to_pylist(),
@@ -539,14 +549,33 @@ class ServingIndex:
         return [self.account_at(int(r)) for r in order[offset : offset + limit]], len(order)
 
     def people_leaderboard(
-        self, *, offset: int = 0, limit: int = 20
+        self, *, network: str | None = None, offset: int = 0, limit: int = 20
     ) -> tuple[list[PersonView], int]:
-        """Scored people (explicit persons and unlinked accounts), highest first."""
+        """Scored people (explicit persons and unlinked accounts), highest first: all, or
+        those with an account on ``network``."""
+        order = self._people_order if network is None else self._people_on(network)
         out: list[PersonView] = []
-        for ref in self._people_order[offset : offset + limit]:
+        for ref in order[offset : offset + limit]:
             r = int(ref)
             out.append(self._explicit(-1 - r) if r < 0 else self.person_of(self.account_at(r)))
-        return out, len(self._people_order)
+        return out, len(order)
+
+    def _people_on(self, network: str) -> IntArray:
+        """The people order kept to those with an account on ``network`` (made on first use:
+        a handful of networks, each filtered once per index)."""
+        code = self._net_code.get(network)
+        if code is None:
+            return _EMPTY
+        found = self._people_by_network.get(code)
+        if found is None:
+            refs = self._people_order
+            implicit = refs >= 0
+            on = np.zeros(len(refs), dtype=bool)
+            on[implicit] = self._network[refs[implicit]] == code
+            members = self._member_rows[self._network[self._member_accounts] == code]
+            on[~implicit] = np.isin(-1 - refs[~implicit], members)
+            found = self._people_by_network[code] = refs[on]
+        return found
 
     def search(
         self, query: str, *, network: str | None = None, offset: int = 0, limit: int = 20

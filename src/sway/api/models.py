@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "AccountProfile",
     "AccountSummary",
+    "CampaignMember",
+    "CampaignPlan",
     "Change",
     "ContributionPublic",
     "CustomerIn",
@@ -222,6 +224,40 @@ class LeaderboardPerson(BaseModel):
     display_name: str | None
     networks: list[NetworkScorePublic]
     topic_score: float | None = Field(None, description="Influence on the topic asked for.")
+
+
+class CampaignMember(BaseModel):
+    """One proposed account: its own engaged audience on the topic, what it adds, what it
+    shares."""
+
+    account: AccountSummary
+    topic_score: float = Field(description="Its influence on the topic.")
+    audience: int = Field(description="People in its own audience on the topic.")
+    new: int = Field(description="Of them, people the earlier picks do not reach.")
+    overlap: int = Field(description="Of them, people the earlier picks already reach.")
+    reach: int = Field(description="Distinct people the picks so far reach, this one included.")
+
+
+class CampaignPlan(BaseModel):
+    """The accounts proposed for a topic, in the order picked (greedy maximum coverage)."""
+
+    topic: str
+    topic_id: str
+    network: str | None
+    k: int
+    candidates: int = Field(description="The topic's most influential accounts chosen among.")
+    topic_run_id: str
+    start: datetime = Field(description="Start of the topic run's window.")
+    end: datetime = Field(description="End of the window (exclusive).")
+    audience: str = Field(description="What an audience is: the people counted.")
+    reach: int = Field(description="Expected reach: the distinct audience of the picks.")
+    audience_sum: int = Field(
+        description="Their audiences counted separately (minus `reach`: the overlap)."
+    )
+    members: list[CampaignMember]
+    overlaps: list[list[int]] = Field(
+        description="People picks i and j share; the diagonal is each one's own audience."
+    )
 
 
 class IngestResult(BaseModel):

@@ -7,8 +7,6 @@ index's views and the public models lives here. Raises :class:`~sway.api.errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, TypeVar
 
 from sway.api.errors import ApiError
@@ -16,6 +14,8 @@ from sway.api.index import AccountView, PersonView, ServingIndex, TopicRef, buck
 from sway.api.models import (
     AccountProfile,
     AccountSummary,
+    CampaignMember,
+    CampaignPlan,
     Change,
     ExplanationPublic,
     History,
@@ -37,8 +37,8 @@ from sway.store.queries import influencees, influencers, reactor_sets, score_his
 from sway.store.runs import RunInfo
 
 __all__ = [
-    "CampaignMember",
-    "CampaignPlan",
+    "AUDIENCE_NOTE",
+    "CAMPAIGN_CANDIDATES",
     "account_profile",
     "account_summary",
     "campaign",
@@ -226,18 +226,23 @@ def topic_leaderboard(
     limit: int,
 ) -> Page[LeaderboardAccount] | Page[LeaderboardPerson]:
     """Accounts (or people) by their influence on ``topic`` (an id, name or slug) in the latest
-    topic run, as ``sway topics top`` ranks them; capped at :data:`TOPIC_BOARD_CAP` entries."""
+    topic run, as ``sway topics top`` ranks them; capped at :data:`TOPIC_BOARD_CAP` entries.
+    With ``network``: accounts on it, or people with an account on it."""
     from sway.errors import ConfigError, ScoringError
     from sway.store.topics import topic_leaderboard as board
 
     try:
-        _, rows = board(store, topic, network=network, people=people, limit=TOPIC_BOARD_CAP)
+        _, rows = board(
+            store, topic, network=None if people else network, people=people, limit=TOPIC_BOARD_CAP
+        )
     except (ConfigError, ScoringError) as exc:
         raise ApiError(404, str(exc), field="query.topic") from None
-    chosen = rows[offset : offset + limit]
     if people:
+        if network is not None:
+            # Only people with an account on the network (each looked up: the filter needs it).
+            rows = [r for r in rows if _has_account_on(index, str(r["subject"]), network)]
         persons = []
-        for i, r in enumerate(chosen):
+        for i, r in enumerate(rows[offset : offset + limit]):
             p = index.person(str(r["subject"]))
             if p is None:
                 continue
@@ -251,6 +256,7 @@ def topic_leaderboard(
                 )
             )
         return page(persons, len(rows), offset, limit)
+    chosen = rows[offset : offset + limit]
     accounts = []
     for i, r in enumerate(chosen):
         a = index.account(str(r["network"]), str(r["account_id"]))
@@ -265,6 +271,11 @@ def topic_leaderboard(
             )
         )
     return page(accounts, len(rows), offset, limit)
+
+
+def _has_account_on(index: ServingIndex, person_id: str, network: str) -> bool:
+    person = index.person(person_id)
+    return person is not None and any(a.network == network for a in person.accounts)
 
 
 def leaderboard(
@@ -283,8 +294,11 @@ def leaderboard(
     return page(items, total, offset, limit)
 
 
-def people_leaderboard(index: ServingIndex, *, offset: int, limit: int) -> Page[LeaderboardPerson]:
-    people, total = index.people_leaderboard(offset=offset, limit=limit)
+def people_leaderboard(
+    index: ServingIndex, *, network: str | None = None, offset: int, limit: int
+) -> Page[LeaderboardPerson]:
+    """Scored people, highest first: all, or those with an account on ``network``."""
+    people, total = index.people_leaderboard(network=network, offset=offset, limit=limit)
     items = [
         LeaderboardPerson(
             rank=offset + i + 1,
@@ -458,44 +472,13 @@ def influence_page(
 #: How many of a topic's most influential accounts the campaign builder chooses from.
 CAMPAIGN_CANDIDATES = 200
 
-
-@dataclass(frozen=True)
-class CampaignMember:
-    """One proposed account: its own engaged audience, what it adds, what it shares."""
-
-    account: AccountSummary
-    topic_score: float
-    audience: int
-    new: int
-    overlap: int
-    reach: int
-
-
-@dataclass(frozen=True)
-class CampaignPlan:
-    """The accounts proposed for a topic, in the order picked.
-
-    ``reach`` is the distinct engaged audience of the picks together; ``audience_sum`` what
-    their audiences add up to when counted separately (the difference is the overlap saved);
-    ``overlaps[i][j]`` the audience picks ``i`` and ``j`` share.
-    """
-
-    topic: str
-    network: str | None
-    k: int
-    candidates: int
-    start: datetime
-    end: datetime
-    members: list[CampaignMember]
-    overlaps: list[list[int]]
-
-    @property
-    def reach(self) -> int:
-        return self.members[-1].reach if self.members else 0
-
-    @property
-    def audience_sum(self) -> int:
-        return sum(m.audience for m in self.members)
+#: What the campaign builder calls a candidate's audience (shown with every plan).
+AUDIENCE_NOTE = (
+    "A candidate's audience is everyone who reacted (replied, commented, quoted, reposted, "
+    "liked, up-voted or mentioned them; not follows, down-votes or their own reactions) to "
+    "their items on the topic (or on a topic under it) in the topic run's window: reactions to "
+    "their other items do not count."
+)
 
 
 def campaign(
@@ -508,23 +491,36 @@ def campaign(
     candidates: int = CAMPAIGN_CANDIDATES,
 ) -> CampaignPlan:
     """Propose ``k`` accounts influential on ``topic`` (an id, name or slug) who together reach
-    the largest distinct engaged audience: greedy maximum coverage
-    (:func:`sway.campaign.greedy_cover`) over the reactor sets of the topic's
-    ``candidates`` most influential accounts, in the latest topic run's window. Among
-    candidates adding as many new people, the higher topic score wins."""
+    the largest distinct engaged audience *on that topic*: greedy maximum coverage
+    (:func:`sway.campaign.greedy_cover`) over the topic audiences (the reactors of their items
+    on the topic, :func:`sway.store.queries.reactor_sets`) of the topic's ``candidates`` most
+    influential accounts, in the latest topic run's window. Among candidates adding as many
+    new people, the higher topic score wins."""
     from sway.campaign import greedy_cover, overlap_matrix
     from sway.errors import ConfigError, ScoringError
-    from sway.store.topics import get_topic_run
+    from sway.store.topics import get_topic_run, resolve_topic
     from sway.store.topics import topic_leaderboard as board
 
     try:
         run = get_topic_run(store)
+        topic_id, _ = resolve_topic(store, topic, topic_run=run)
         name, rows = board(store, topic, network=network, limit=candidates)
     except (ConfigError, ScoringError) as exc:
         raise ApiError(404, str(exc), field="query.topic") from None
+    if int(run.summary.get("item_topics", 0)) and not store.scalar(
+        "SELECT EXISTS (SELECT 1 FROM post_topics WHERE topic_run_id = ?)", [run.topic_run_id]
+    ):
+        raise ApiError(
+            409,
+            f"topic run {run.topic_run_id} (topics version {run.version}) keeps no topics per "
+            "item, which the campaign builder needs; run `sway topics compute` again",
+            code="stale_topic_run",
+        )
     refs = [(str(r["network"]), str(r["account_id"])) for r in rows]
     topic_scores = {ref: float(r["score"]) for ref, r in zip(refs, rows, strict=True)}
-    sets = reactor_sets(store, refs, start=run.window_start, end=run.as_of)
+    sets = reactor_sets(
+        store, refs, start=run.window_start, end=run.as_of, topic=(run.topic_run_id, topic_id)
+    )
     picks = greedy_cover(sets, k, order=refs)
     members = []
     for pick in picks:
@@ -540,11 +536,16 @@ def campaign(
         )
     return CampaignPlan(
         topic=name,
+        topic_id=topic_id,
         network=network,
         k=k,
         candidates=len(refs),
+        topic_run_id=run.topic_run_id,
         start=run.window_start,
         end=run.as_of,
+        audience=AUDIENCE_NOTE,
+        reach=picks[-1].reach if picks else 0,
+        audience_sum=sum(p.audience for p in picks),
         members=members,
         overlaps=overlap_matrix(sets, [p.key for p in picks]),
     )

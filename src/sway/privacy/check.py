@@ -64,6 +64,11 @@ _RULES: tuple[tuple[str, str], ...] = (
         "SELECT count(*) FROM account_topics t WHERE NOT EXISTS "
         "(SELECT 1 FROM topic_runs r WHERE r.topic_run_id = t.topic_run_id)",
     ),
+    (
+        "every item's topics belong to a topic run",
+        "SELECT count(*) FROM post_topics t WHERE NOT EXISTS "
+        "(SELECT 1 FROM topic_runs r WHERE r.topic_run_id = t.topic_run_id)",
+    ),
 )
 
 

@@ -31,6 +31,7 @@ _BY_ACCOUNT = (
     ("topics", "SELECT t.* FROM account_topics t", "account_id"),
     ("topic_evidence_posts", "SELECT t.* FROM topic_evidence_posts t", "account_id"),
     ("topic_sentiment", "SELECT t.* FROM topic_sentiment t", "account_id"),
+    ("post_topics", "SELECT t.* FROM post_topics t", "account_id"),
     ("events_acted", "SELECT t.* EXCLUDE (ingest_id) FROM events t", "actor"),
     ("events_received", "SELECT t.* EXCLUDE (ingest_id) FROM events t", "target"),
 )

@@ -2,9 +2,9 @@
 
 What goes (see ``docs/privacy.md``): the accounts and their profile data, person links, every
 score, sub-score, explanation row and history entry of every run (published runs are otherwise
-never changed; each erasure is recorded in ``erasures`` with the runs it touched), topics,
-endorsements given and received, corrections, visibility settings, the person's own API keys
-(revoked), and their identity in every event (:mod:`sway.privacy.scrub`). Audit entries about
+never changed; each erasure is recorded in ``erasures`` with the runs it touched), topics and
+the topics of every item they wrote, endorsements given and received, corrections, visibility
+settings, the person's own API keys (revoked), and their identity in every event (:mod:`sway.privacy.scrub`). Audit entries about
 them keep only the tombstone digest. Then the file is rewritten (:meth:`Store.rewrite`) so no
 erased byte is left in the DuckDB file or its WAL, and tombstones keep any later ingest from
 bringing them back.
@@ -43,6 +43,8 @@ _ACCOUNT_TABLES = (
     "topic_evidence_reactors",
     "account_topic_volume",
     "topic_sentiment",
+    # By author: the topics of every item the account wrote.
+    "post_topics",
 )
 #: Tables keyed by person_id whose rows about an erased person are deleted.
 _PERSON_TABLES = (

@@ -530,6 +530,7 @@ def reactor_sets(
     *,
     start: datetime,
     end: datetime,
+    topic: tuple[str, str] | None = None,
 ) -> dict[tuple[str, str], set[str]]:
     """Everyone who reacted to each of these accounts in ``[start, end)``: their engaged
     audience, as sets of reactor ids (a reactor is named within its network, so the sets of
@@ -537,20 +538,41 @@ def reactor_sets(
 
     Self-reactions, follows and negative reactions (down-votes, ``value <= 0``) are left out,
     as the scorer and the topics leave them out; anonymous reactions have no one to count.
+
+    Parameters
+    ----------
+    topic
+        ``(topic_run_id, topic_id)``: only the reactions to items on that topic in that topic
+        run (``post_topics``; a parent topic counts its children's items), the reaction's item
+        found as the topics find it (:data:`sway.topics.steps.REACTED_POST`). The set is then
+        the account's *topic audience*: its size is the ``reactors`` of its
+        ``account_topics`` row.
     """
+    # Imported here: importing sway.topics loads the topic model (most commands never need it).
+    from sway.topics.steps import REACTED_POST
+
     found: dict[tuple[str, str], set[str]] = {ref: set() for ref in accounts}
     if not accounts:
         return found
     refs = _refs(accounts)
+    on_topic = ""
+    params: list[Any] = [*refs.params, start, end]
+    if topic is not None:
+        on_topic = f"""
+          AND EXISTS (
+              SELECT 1 FROM post_topics p
+              WHERE p.topic_run_id = ? AND p.topic_id = ? AND p.network = e.network
+                AND p.content_id = {REACTED_POST})"""
+        params.extend(topic)
     rows = store.rows(
         f"""
         WITH refs(network, account_id) AS (VALUES {refs.sql})
         SELECT DISTINCT e.network, e.target, e.actor
         FROM events e JOIN refs r ON r.network = e.network AND r.account_id = e.target
         WHERE e.ts >= ? AND e.ts < ? AND e.actor IS NOT NULL AND e.actor <> e.target
-          AND e.action NOT IN ('post', 'follow') AND coalesce(e.value, 1) > 0
+          AND e.action NOT IN ('post', 'follow') AND coalesce(e.value, 1) > 0{on_topic}
         """,
-        [*refs.params, start, end],
+        params,
     )
     for network, target, actor in rows:
         found[(str(network), str(target))].add(str(actor))

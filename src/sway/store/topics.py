@@ -252,6 +252,10 @@ _TABLES: dict[str, tuple[str, str]] = {
         "account_volume_",
         "network, account_id, topic_id, period_start, items, reactions",
     ),
+    "post_topics": (
+        "item_topics_",
+        "network, content_id, account_id, topic_id, weight, direct",
+    ),
     "topic_sentiment": (
         "sentiment_",
         "network, account_id, topic_id, period_start, reactions, texts, positive, negative, "

@@ -33,13 +33,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sway.errors import ConfigError
 from sway.scoring.calibration import ReferenceCurve, reference_curve
 from sway.scoring.params import ScoreParams
 from sway.scoring.scorer import InfluenceScorer
 from sway.topics.endorse import Decision, Endorsement, check_limits, endorsement_boosts
-from sway.topics.extract import FREE_PREFIX, Annotator, FreeTopic, Keyphrases
+from sway.topics.extract import _CREATED, FREE_PREFIX, Annotator, FreeTopic, Keyphrases
 from sway.topics.match import TopicMatcher
 from sway.topics.ontology import Ontology
 from sway.topics.params import TOPICS_VERSION, TopicParams
@@ -134,6 +135,9 @@ class TopicModel:
     post_topics_ : pyarrow.Table
         The most specific topics of each item (``network, post_id, topic_id, weight, source,
         term``).
+    item_topics_ : pyarrow.Table
+        Every topic of each item, ancestors included, as the expertise step counts them
+        (``network, content_id, account_id`` (the author)``, topic_id, weight, direct``).
     catalog_ : pyarrow.Table
         Every topic the results name, with its name, parents and kind (``ontology`` or
         ``tag``).
@@ -151,6 +155,7 @@ class TopicModel:
 
     params_: TopicParams
     post_topics_: pa.Table
+    item_topics_: pa.Table
     catalog_: pa.Table
     account_topics_: pa.Table
     person_topics_: pa.Table
@@ -293,6 +298,7 @@ class TopicModel:
                 engine.drop(name)
         self.params_ = params
         self.post_topics_ = post_topics
+        self.item_topics_ = _with_authors(expanded, content)
         self.endorsements_ = decisions
         self.catalog_ = _catalog(ontology, annotator.free_topics, self.account_topics_)
         shown = self.account_topics_.filter(self.account_topics_["shown"])
@@ -553,6 +559,23 @@ def _expand(post_topics: pa.Table, ontology: Ontology) -> pa.Table:
         },
         schema=_TOPIC_POSTS_SCHEMA,
     )
+
+
+def _with_authors(expanded: pa.Table, content: pa.Table) -> pa.Table:
+    """``expanded`` with each item's author (``account_id``) and ``content_id`` for ``post_id``,
+    sorted: what a topic run keeps of what every item is about."""
+    created = content.filter(pc.is_in(content["action"], pa.array(_CREATED)))
+    authors = (
+        created.select(["network", "content_id", "actor"])
+        .group_by(["network", "content_id"])
+        .aggregate([("actor", "min")])
+        .rename_columns(["network", "content_id", "account_id"])
+    )
+    items = expanded.rename_columns(
+        ["content_id" if c == "post_id" else c for c in expanded.column_names]
+    ).join(authors, ["network", "content_id"], join_type="left outer")
+    columns = ["network", "content_id", "account_id", "topic_id", "weight", "direct"]
+    return _sorted(items.select(columns), "network", "content_id", "topic_id")
 
 
 def _catalog(

@@ -10,8 +10,9 @@ from sway.errors import ConfigError
 
 __all__ = ["PERIODS", "TOPICS_VERSION", "TopicParams"]
 
-#: Version of the topic formulas; recorded with each topic run.
-TOPICS_VERSION = "1.0"
+#: Version of the topic formulas and of what a topic run keeps; recorded with each topic run.
+#: 1.1: a run also keeps every item's topics (``post_topics``), which the campaign builder reads.
+TOPICS_VERSION = "1.1"
 
 #: Periods that sentiment and volume are counted over.
 PERIODS = ("day", "week", "month")

@@ -32,6 +32,7 @@ __all__ = [
     "EVIDENCE_REACTORS",
     "MENTION_TEXTS",
     "PERSON_TOPICS",
+    "REACTED_POST",
     "REACTION_PERIODS",
     "TOPIC_AUTHORED",
     "TOPIC_EVENTS",
@@ -61,8 +62,8 @@ _ACTION_WEIGHT = (
     + " ELSE 0.0 END"
 )
 
-#: The post a reaction is about.
-_REACTED_POST = (
+#: The post a reaction (an event aliased ``e``) is about; the campaign builder uses it too.
+REACTED_POST = (
     "CASE WHEN e.action IN ('reply', 'comment', 'quote') THEN nullif(e.parent_id, '') "
     "WHEN e.action IN ('repost', 'like', 'vote', 'endorse', 'mention') "
     "THEN nullif(e.content_id, '') END"
@@ -89,7 +90,7 @@ FROM (
         e.target AS account_id,
         nullif(e.actor, '') AS reactor,
         e.event_id,
-        {_REACTED_POST} AS post_id,
+        {REACTED_POST} AS post_id,
         ({_ACTION_WEIGHT})
             * power(0.5, ($as_of_us - e.ts_us) / (86400000000.0 * $half_life_days)) AS w,
         CASE WHEN nullif(e.actor, '') IS NULL AND e.value > 0 THEN e.value ELSE 1.0 END AS mult
@@ -211,7 +212,7 @@ SELECT
 FROM (
     SELECT e.network, e.event_id, p.topic_id
     FROM input_events AS e
-    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {_REACTED_POST}
+    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {REACTED_POST}
     WHERE e.ts >= $start AND e.ts < $as_of
     UNION
     SELECT e.network, e.event_id, p.topic_id
@@ -317,7 +318,7 @@ FROM (
     UNION ALL
     SELECT p.topic_id, {start} AS period_start, 0, 0, count(*)
     FROM input_events AS e
-    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {_REACTED_POST}
+    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {REACTED_POST}
     WHERE e.ts >= $history_start AND e.ts < $as_of AND e.action NOT IN ('post', 'follow')
     GROUP BY p.topic_id, period_start
 ) AS v
@@ -346,7 +347,7 @@ FROM (
     UNION ALL
     SELECT e.network, e.target, p.topic_id, {start} AS period_start, 0, count(*)
     FROM input_events AS e
-    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {_REACTED_POST}
+    JOIN topic_posts AS p ON p.network = e.network AND p.post_id = {REACTED_POST}
     WHERE e.ts >= $history_start AND e.ts < $as_of AND e.action NOT IN ('post', 'follow')
       AND nullif(e.target, '') IS NOT NULL AND coalesce(e.actor <> e.target, TRUE)
     GROUP BY e.network, e.target, p.topic_id, period_start
@@ -365,7 +366,7 @@ def _reaction_periods(period: str) -> Step:
         "reaction_periods",
         f"""
 WITH r AS (
-    SELECT e.network, e.target AS account_id, {_REACTED_POST} AS post_id,
+    SELECT e.network, e.target AS account_id, {REACTED_POST} AS post_id,
            {start} AS period_start, coalesce(e.value < 0, FALSE) AS down
     FROM input_events AS e
     WHERE e.ts >= $history_start AND e.ts < $as_of AND e.action NOT IN ('post', 'follow')

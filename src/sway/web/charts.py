@@ -113,11 +113,19 @@ def history_svg(series: tuple[Series, ...], *, label: str) -> str:
         ax = fig.add_subplot()
         # Oldest series first, so that each later one's start is where a new series begins.
         drawn = sorted((s for s in series if s.points), key=lambda s: min(p.when for p in s.points))
+        titles: dict[str, str] = {}
         for i, s in enumerate(drawn):
             color = _COLORS[i % len(_COLORS)]
             xs = [_days(p.when) for p in s.points]
             ys = [p.value for p in s.points]
-            ax.plot(xs, ys, marker="o", markersize=4, color=color, label=s.name, linewidth=1.5)
+            ax.plot(xs, ys, color=color, label=s.name, linewidth=1.5)
+            # One artist per point, each with an id, so that each gets its own hover text.
+            for j, p in enumerate(s.points):
+                (dot,) = ax.plot([xs[j]], [ys[j]], marker="o", markersize=4, color=color)
+                dot.set_gid(f"history-point-{i}-{j}")
+                titles[f"history-point-{i}-{j}"] = (
+                    f"{p.when:%Y-%m-%d %H:%M}: score {p.value:.1f} (run {p.run_id})"
+                )
             if i > 0 and xs:
                 ax.axvline(min(xs), color=_MUTED, linestyle="--", linewidth=1)
                 ax.annotate(
@@ -136,7 +144,20 @@ def history_svg(series: tuple[Series, ...], *, label: str) -> str:
         if len(drawn) > 1:
             ax.legend(loc="upper left", fontsize=8, frameon=False)
         fig.autofmt_xdate()
-    return _svg(fig, label)
+    return _with_titles(_svg(fig, label), titles)
+
+
+def _with_titles(svg: str, titles: dict[str, str]) -> str:
+    """Give the groups Matplotlib wrote for artists with these ids a ``<title>``: the text a
+    browser shows on hover and a screen reader reads for that element."""
+
+    def titled(match: re.Match[str]) -> str:
+        title = titles.get(match.group(1))
+        return (
+            match.group(0) if title is None else f"{match.group(0)}<title>{escape(title)}</title>"
+        )
+
+    return re.sub(r'<g id="([^"]+)">', titled, svg)
 
 
 @functools.lru_cache(maxsize=CACHED)

@@ -10,20 +10,23 @@ from __future__ import annotations
 import csv
 import io
 from typing import Annotated, Any
+from urllib.parse import quote
 
+import orjson
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sway.api import service
 from sway.api.errors import ApiError
 from sway.api.keys import ApiKey
-from sway.api.routes.privacy import erase_person
+from sway.api.models import CampaignPlan
+from sway.api.routes.privacy import change_visibility, erase_person, export_data
 from sway.api.routes.triage import triager
 from sway.api.state import AuditEntry, ServiceState
 from sway.triage import order_queue
-from sway.web.auth import authorize, forget_key, keep_key, safe_next
+from sway.web.auth import authorize, forget_key, is_own, keep_key, may_sign_in, safe_next
 from sway.web.inbox import example_inbox, parse_inbox
-from sway.web.profile import account_page, person_page
+from sway.web.profile import ProfilePage, account_page, person_page
 from sway.web.render import render
 
 __all__ = ["router"]
@@ -56,14 +59,18 @@ def login(
     next: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     found = _state(request).authenticate(key)
-    if found is None or not found.allows("read"):
+    if found is None or not may_sign_in(found):
         error = (
             "This key is not valid (or was revoked)."
             if found is None
             else "This key lacks the read scope the dashboard needs."
         )
         return render(request, "login.html", {"next": safe_next(next), "error": error}, status=401)
-    response = RedirectResponse(safe_next(next), status_code=303)
+    target = safe_next(next)
+    if target == "/" and not found.allows("read") and found.person_id is not None:
+        # A person's own key opens that person's page, not the leaderboards.
+        target = f"/people/{quote(found.person_id, safe='')}"
+    response = RedirectResponse(target, status_code=303)
     keep_key(request, response, key.strip())
     return response
 
@@ -114,14 +121,17 @@ def leaderboards(
                 store,
                 index,
                 topic,
-                network=network if kind == "accounts" else None,
+                network=network,
                 people=kind == "people",
                 offset=offset,
                 limit=PAGE_SIZE,
             )
         mode = kind
     elif kind == "people":
-        board, mode = service.people_leaderboard(index, offset=offset, limit=PAGE_SIZE), "people"
+        board, mode = (
+            service.people_leaderboard(index, network=network, offset=offset, limit=PAGE_SIZE),
+            "people",
+        )
     else:
         board, mode = (
             service.leaderboard(index, network=network, offset=offset, limit=PAGE_SIZE),
@@ -156,20 +166,66 @@ def _audit(request: Request, key: ApiKey, kind: str, subject: str | None) -> Non
     )
 
 
+def _profile(request: Request, key: ApiKey, page: ProfilePage) -> Response:
+    admin = key.allows("admin")
+    return render(
+        request,
+        "profile.html",
+        {
+            "page": page,
+            "can_erase": admin,
+            "can_publish": admin,
+            "can_export": admin or is_own(key, page.person_id),
+            "here": request.url.path,
+        },
+    )
+
+
 @router.get("/accounts/{network}/{account_id}", response_class=HTMLResponse)
 def account(request: Request, network: str, account_id: str) -> Response:
     key = authorize(request, "read")
     _audit(request, key, "account", f"{network}:{account_id}")
-    page = account_page(_state(request), network, account_id)
-    return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
+    return _profile(request, key, account_page(_state(request), network, account_id))
 
 
 @router.get("/people/{person_id}", response_class=HTMLResponse)
 def person(request: Request, person_id: str) -> Response:
-    key = authorize(request, "read")
+    key = authorize(request, "read", own=person_id)
     _audit(request, key, "person", person_id)
-    page = person_page(_state(request), person_id)
-    return render(request, "profile.html", {"page": page, "can_erase": key.allows("admin")})
+    return _profile(request, key, person_page(_state(request), person_id))
+
+
+#: The switch's choices, as the API's ``public`` (``default``: the store's default).
+_VISIBILITY = {"public": True, "private": False, "default": None}
+
+
+@router.post("/people/{person_id}/visibility")
+def visibility_form(
+    request: Request,
+    person_id: str,
+    public: Annotated[str, Form(pattern="^(public|private|default)$")],
+    next: Annotated[str | None, Form(max_length=2000)] = None,
+) -> Response:
+    """Publish or hide a person's score (admin sessions only), as
+    ``PUT /v1/privacy/people/{id}/visibility`` does; back to the page it was posted from. The
+    session cookie is SameSite=Strict, so another site cannot post this form."""
+    key = authorize(request, "admin")
+    change_visibility(_state(request), person_id, _VISIBILITY[public], key=key)
+    return RedirectResponse(safe_next(next or f"/people/{quote(person_id, safe='')}"), 303)
+
+
+@router.get("/people/{person_id}/export.json")
+def export_download(request: Request, person_id: str) -> Response:
+    """Everything stored about a person, as ``GET /v1/privacy/people/{id}/export`` gives it,
+    as a download: for admin sessions and the person's own key."""
+    key = authorize(request, "admin", own=person_id)
+    data = export_data(_state(request), person_id, key=key)
+    name = "".join(c if c.isalnum() else "-" for c in person_id).strip("-") or "person"
+    return Response(
+        orjson.dumps(data, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="sway-export-{name}.json"'},
+    )
 
 
 @router.post("/people/{person_id}/forget", response_class=HTMLResponse)
@@ -195,7 +251,7 @@ def erase_form(
 CampaignK = Annotated[int, Query(ge=1, le=50)]
 
 
-def _plan(state: ServiceState, topic: str, network: str | None, k: int) -> service.CampaignPlan:
+def _plan(state: ServiceState, topic: str, network: str | None, k: int) -> CampaignPlan:
     with state.gate.read() as store:
         return service.campaign(store, state.index, topic, network=network, k=k)
 

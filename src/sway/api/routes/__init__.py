@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from sway.api.routes import (
     accounts,
     admin,
+    campaigns,
     crm,
     ingest,
     klout,
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     people.router,
     leaderboards.router,
+    campaigns.router,
     search.router,
     ingest.router,
     crm.router,

@@ -18,6 +18,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1/leaderboards", tags=["leaderboards"])
 State = Annotated[ServiceState, Depends(get_state)]
+Network = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 Topic = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="A topic id, name or slug (`news`)."),
@@ -29,7 +30,7 @@ Topic = Annotated[
 )
 async def accounts(
     state: State,
-    network: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")] = None,
+    network: Network = None,
     topic: Topic = None,
     offset: Offset = 0,
     limit: Limit = 20,
@@ -48,15 +49,21 @@ async def accounts(
     "/people", response_model=Page[LeaderboardPerson], **audited_scoped("read", "leaderboard")
 )
 async def people(
-    state: State, topic: Topic = None, offset: Offset = 0, limit: Limit = 20
+    state: State,
+    network: Network = None,
+    topic: Topic = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
 ) -> Response:
     """Scored people (linked accounts, and accounts standing for themselves), highest first;
-    or by influence on a topic."""
+    or by influence on a topic. With ``network``: only people with an account on it."""
     if topic is not None:
         return json_response(
-            await run_in_threadpool(_topic_board, state, topic, None, True, offset, limit)
+            await run_in_threadpool(_topic_board, state, topic, network, True, offset, limit)
         )
-    return json_response(service.people_leaderboard(state.index, offset=offset, limit=limit))
+    return json_response(
+        service.people_leaderboard(state.index, network=network, offset=offset, limit=limit)
+    )
 
 
 def _topic_board(

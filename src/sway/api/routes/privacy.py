@@ -29,8 +29,9 @@ from sway.api.state import AuditEntry, ServiceState
 from sway.errors import ConfigError
 from sway.privacy import audit_entries, export_person, forget, set_visibility, visibility
 from sway.privacy.forget import ForgetReport
+from sway.privacy.visibility import Visibility
 
-__all__ = ["erase_person", "router"]
+__all__ = ["change_visibility", "erase_person", "export_data", "router"]
 
 router = APIRouter(tags=["privacy"])
 State = Annotated[ServiceState, Depends(get_state)]
@@ -66,6 +67,12 @@ async def own_profile(state: State, key: Own, person_id: PersonId) -> Response:
 def export(state: State, key: Own, person_id: PersonId) -> dict[str, Any]:
     """Everything held about the person, as JSON (an access request)."""
     _own(key, person_id)
+    return export_data(state, person_id, key=key)
+
+
+def export_data(state: ServiceState, person_id: str, *, key: ApiKey) -> dict[str, Any]:
+    """A person's access request through the running server (this route, and the dashboard's
+    download), audited as ``privacy.export``."""
     with state.gate.write() as store:
         try:
             data = export_person(store, person_id)
@@ -90,11 +97,19 @@ def put_visibility(
 ) -> VisibilityPublic:
     """Publish the person's scores, hide them, or (``public: null``) follow the default."""
     _own(key, person_id)
+    return VisibilityPublic(**change_visibility(state, person_id, body.public, key=key).as_dict())
+
+
+def change_visibility(
+    state: ServiceState, person_id: str, public: bool | None, *, key: ApiKey
+) -> Visibility:
+    """Publish or hide a person's scores through the running server (this route, and the
+    dashboard's switch), audited as ``privacy.visibility``."""
     service.find_person(state.index, person_id)
     with state.gate.write() as store:
-        seen = set_visibility(store, person_id, body.public)
+        seen = set_visibility(store, person_id, public)
     _record(state, key, "privacy.visibility", person_id)
-    return VisibilityPublic(**seen.as_dict())
+    return seen
 
 
 @router.delete(PEOPLE, response_model=ForgetResult, **scoped("self"))
