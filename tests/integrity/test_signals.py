@@ -331,3 +331,13 @@ def test_a_repost_spike_is_not_a_burst_but_a_reply_spike_is() -> None:
 
     assert _report(spike("repost")).bursts.num_rows == 0
     assert _report(spike("reply")).bursts.num_rows == 1
+
+
+def test_naming_an_account_that_never_touched_a_viral_post_borrows_nothing() -> None:
+    late = AS_OF - timedelta(days=3)
+    rows = [_repost(f"old{i}", "z", T0, f"z{i}") for i in range(5)]
+    rows += [_repost(f"old{i}", "src", late, "viral") for i in range(5)]
+    # Bought accounts repost the viral post "through" an account that never touched it.
+    rows += [_repost(f"bot{i}", "customer", late, "viral") for i in range(10)]
+    report = _report(rows)
+    assert all(report.credibility_of("x", f"bot{i}") == 0.0 for i in range(10))

@@ -144,41 +144,60 @@ def _crowd_weights(
     frame: EventFrame, newcomer: npt.NDArray[np.bool_], ratio: float
 ) -> dict[tuple[int, int], float]:
     """``(newcomer, target) -> weight`` earned by the crowd: the mean, over the newcomer's
-    reactions to the target, of ``min(1, ratio * E / N)`` for the post reacted to, where ``E``
-    counts the established accounts that reacted to the same post (the target itself left out:
-    an account cannot vouch for reactions to itself) and ``N`` the newcomers that did. Together
-    a post's newcomers never count more than ``ratio`` times its established reactors, so
-    newcomers can swell a crowd of real accounts but cannot make one. A reaction without a post
-    (a mention, a follow) earns nothing."""
+    reactions to the target, of ``min(1, ratio * E / N)`` for the post reacted to.
+
+    ``E`` counts the established accounts in the post's crowd and ``N`` the newcomers that
+    reacted to the post. The crowd is everyone who reacted to the post when the target took
+    part in it (wrote it, or passed it on: a retweet of a retweet names the retweeter), the
+    target itself left out (an account cannot vouch for reactions to itself); otherwise only
+    those who reacted to the post *through the target*, so that naming an account as the one a
+    viral post came from does not borrow the post's crowd. Together a post's newcomers never
+    count more than ``ratio`` times its established reactors: newcomers can swell a crowd of
+    real accounts but cannot make one. A reaction without a post (a mention, a follow) earns
+    nothing.
+    """
     mine = frame.named & newcomer[np.maximum(frame.actor, 0)]
     if not mine.any():
         return {}
     networks = np.asarray([split_key(k)[0] for k in frame.keys], dtype=object)
-    on_post = frame.named & (frame.post != None)  # noqa: E711 (elementwise on an object array)
-    post_keys = networks[frame.actor[on_post]] + _SEP + frame.post[on_post].astype(str)
-    posts, post_code = np.unique(post_keys.astype(str), return_inverse=True)
-    reactors = np.unique(np.stack([post_code.ravel(), frame.actor[on_post]]), axis=1)
+    has_post = (frame.post != None) & (frame.actor >= 0)  # noqa: E711 (elementwise, objects)
+    post_keys = networks[frame.actor[has_post]] + _SEP + frame.post[has_post].astype(str)
+    posts, code = np.unique(post_keys.astype(str), return_inverse=True)
+    post_code = np.full(frame.actor.size, -1, dtype=np.int64)
+    post_code[has_post] = code.ravel()
+    on_post = frame.named & has_post
+    reactors = np.unique(np.stack([post_code[on_post], frame.actor[on_post]]), axis=1)
+    reacted = set(zip(reactors[0].tolist(), reactors[1].tolist(), strict=True))
+    written = has_post & (frame.action == "post")
+    took_part = reacted | set(
+        zip(post_code[written].tolist(), frame.actor[written].tolist(), strict=True)
+    )
     fresh = newcomer[reactors[1]]
-    n_posts = posts.size
-    established = np.bincount(reactors[0][~fresh], minlength=n_posts).astype(np.float64)
-    newcomers = np.bincount(reactors[0][fresh], minlength=n_posts).astype(np.float64)
-    vouchers = set(zip(reactors[0][~fresh].tolist(), reactors[1][~fresh].tolist(), strict=True))
+    established = np.bincount(reactors[0][~fresh], minlength=posts.size).astype(np.float64)
+    newcomers = np.bincount(reactors[0][fresh], minlength=posts.size).astype(np.float64)
+    # The established crowd of a post through one account.
+    through = np.unique(
+        np.stack([post_code[on_post], frame.target[on_post], frame.actor[on_post]]), axis=1
+    )
+    through = through[:, ~newcomer[through[2]]]
+    through_count = Counter(zip(through[0].tolist(), through[1].tolist(), strict=True))
 
-    code_of_row = np.full(frame.actor.size, -1, dtype=np.int64)
-    code_of_row[on_post] = post_code.ravel()
     total: dict[tuple[int, int], float] = defaultdict(float)
     count: Counter[tuple[int, int]] = Counter()
     rows = np.flatnonzero(mine)
     for actor, target, post in zip(
         frame.actor[rows].tolist(),
         frame.target[rows].tolist(),
-        code_of_row[rows].tolist(),
+        post_code[rows].tolist(),
         strict=True,
     ):
         count[(actor, target)] += 1
         if post < 0:
             continue
-        crowd = established[post] - ((post, target) in vouchers)
+        if (post, target) in took_part:
+            crowd = established[post] - float(not newcomer[target] and (post, target) in reacted)
+        else:
+            crowd = float(through_count[(post, target)])
         total[(actor, target)] += min(1.0, ratio * crowd / max(newcomers[post], 1.0))
     return {pair: total[pair] / n for pair, n in count.items()}
 
