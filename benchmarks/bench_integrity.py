@@ -170,7 +170,7 @@ def measure(folder: str, store: Path) -> dict[str, Any]:
     }
     evaluation = {}
     with Store.open(store, read_only=True) as opened:
-        for label, params in (("off", {}), ("on", {"integrity": 1})):
+        for label, params in (("off", {"integrity": 0}), ("on", {"integrity": 1})):
             result = evaluate(opened, network=network, params=params).as_dict()
             sway = result["metrics"]["sway"]
             evaluation[label] = {"spearman": sway["spearman"], "ndcg": sway["ndcg@k"]}

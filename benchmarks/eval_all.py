@@ -164,7 +164,8 @@ def ideas(work: Path, out: Path) -> None:
     from sway.scoring.scorer import InfluenceScorer
     from sway.store import Store
 
-    fitted = ScoreParams().as_dict()
+    # The ideas were measured against 1.1 (the fitted defaults, without the integrity layer).
+    fitted = {**ScoreParams().as_dict(), "integrity": 0}
     priors = {**fitted, **PRIORS}
     window = timedelta(days=fitted["window_days"])
 
@@ -364,13 +365,29 @@ def ideas_tables(out: Path) -> str:
     return "\n".join(lines).rstrip()
 
 
-def priors_rows(work: Path, out: Path, rows: list[Row]) -> None:
-    """Sway with the priors of version 1.0 on each row, in the same protocol: priors.json."""
+def earlier_versions() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Earlier versions' parameters, evaluated next to the current one: version -> (JSON file
+    name, parameters). 1.0: the hand-set priors; 1.1: the fitted defaults without the integrity
+    layer (1.2 turned it on)."""
     from sway.evaluation.fit import PRIORS
+
+    return {
+        "1.0": ("priors.json", {**PRIORS, "integrity": 0}),
+        "1.1": ("version-1.1.json", {"integrity": 0}),
+    }
+
+
+def priors_rows(work: Path, out: Path, rows: list[Row]) -> None:
+    """Sway with the parameters of each earlier version on each row, in the same protocol
+    (``priors.json`` for 1.0, ``version-1.1.json`` for 1.1)."""
+    for name, params in earlier_versions().values():
+        _version_rows(work, out / name, rows, params)
+
+
+def _version_rows(work: Path, path: Path, rows: list[Row], params: dict[str, Any]) -> None:
     from sway.evaluation.protocol import evaluate
     from sway.store import Store
 
-    path = out / "priors.json"
     saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     for row in rows:
         target = row.options[row.options.index("--target") + 1] if row.options else None
@@ -379,7 +396,7 @@ def priors_rows(work: Path, out: Path, rows: list[Row]) -> None:
                 store,
                 network=row.network,
                 target=target or "distinct-reactors",
-                params=dict(PRIORS),
+                params=dict(params),
             )
         saved[row.id] = {
             metric: [iv.value, iv.low, iv.high] for metric, iv in result.metrics["sway"].items()
@@ -388,22 +405,35 @@ def priors_rows(work: Path, out: Path, rows: list[Row]) -> None:
 
 
 def versions_table(out: Path) -> str:
-    """Sway 1.0 (priors) against 1.1 (fitted) at each row's evaluation split."""
-    priors = json.loads((out / "priors.json").read_text())
+    """Sway's earlier versions against the current one at each row's evaluation split."""
+    from sway.scoring.params import ALGORITHM_VERSION
+
+    earlier = {
+        version: json.loads((out / name).read_text())
+        for version, (name, _) in earlier_versions().items()
+        if (out / name).exists()
+    }
+    versions = [*earlier, ALGORITHM_VERSION]
     lines = [
-        "| dataset | target | Spearman 1.0 | Spearman 1.1 | NDCG@100 1.0 | NDCG@100 1.1 |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| dataset | target | "
+        + " | ".join(f"Spearman {v}" for v in versions)
+        + " | "
+        + " | ".join(f"NDCG@100 {v}" for v in versions)
+        + " |",
+        "| --- | --- | " + " | ".join("---" for _ in versions * 2) + " |",
     ]
     for row in ROWS:
         path = out / f"{row.id}.json"
-        if row.id not in priors or not path.exists():
+        if not path.exists() or any(row.id not in rows for rows in earlier.values()):
             continue
         now = json.loads(path.read_text())
-        before = priors[row.id]
+        metrics = [*(rows[row.id] for rows in earlier.values()), now["metrics"]["sway"]]
         lines.append(
-            f"| {row.id} | {now['target']} | {_cell(before['spearman'])} "
-            f"| {_cell(now['metrics']['sway']['spearman'])} | {_cell(before['ndcg@k'])} "
-            f"| {_cell(now['metrics']['sway']['ndcg@k'])} |"
+            f"| {row.id} | {now['target']} | "
+            + " | ".join(_cell(m["spearman"]) for m in metrics)
+            + " | "
+            + " | ".join(_cell(m["ndcg@k"]) for m in metrics)
+            + " |"
         )
     return "\n".join(lines)
 

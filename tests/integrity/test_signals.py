@@ -278,3 +278,66 @@ def test_newcomer_answered_by_established_accounts_counts() -> None:
     pairs = {(r["src"], r["dst"]): r["factor"] for r in report.pairs.to_pylist()}
     assert pairs[("guest", "old1")] == 0.0
     assert ("welcomed", "z") not in pairs
+
+
+def _repost(actor: str, target: str, ts: object, post: str) -> dict[str, object]:
+    return {"ts": ts, "actor": actor, "action": "repost", "target": target, "content_id": post}
+
+
+def test_newcomers_count_as_far_as_established_accounts_share_the_post() -> None:
+    late = AS_OF - timedelta(days=3)
+    ratio = IntegrityParams().crowd_ratio
+    # Two established accounts and twenty newcomers repost "src"'s post "viral"; thirty
+    # newcomers repost "quiet"'s post "alone", which no established account touched.
+    rows = [_repost(f"old{i}", "z", T0, f"z{i}") for i in range(2)]
+    rows += [_repost(f"old{i}", "src", late, "viral") for i in range(2)]
+    rows += [_repost(f"new{i}", "src", late, "viral") for i in range(20)]
+    rows += [_repost(f"bot{i}", "quiet", late, "alone") for i in range(30)]
+    report = _report(rows)
+    pairs = {(r["src"], r["dst"]): r["factor"] for r in report.pairs.to_pylist()}
+    # Together the post's newcomers count ratio x its two established reactors.
+    share = min(1.0, ratio * 2 / 20)
+    assert all(abs(pairs[(f"new{i}", "src")] - share) < 1e-12 for i in range(20))
+    assert abs(sum(pairs[(f"new{i}", "src")] for i in range(20)) - min(20, ratio * 2)) < 1e-9
+    # Weighed pair by pair, not as a whole, and the explanation says so.
+    assert report.credibility_of("x", "new0") == 1.0
+    assert any("same posts" in r for r in report.reasons["x:new0"])
+    # Where no established account reacted, newcomers count nothing, however many.
+    assert all(report.credibility_of("x", f"bot{i}") == 0.0 for i in range(30))
+
+
+def test_the_target_cannot_make_the_crowd_of_its_own_post() -> None:
+    late = AS_OF - timedelta(days=3)
+    # "host" (established) reposted the post from "src"; the newcomers repost it from "host":
+    # host is the only established reactor, and cannot vouch for reactions to itself.
+    rows = [_repost("host", "z", T0, "z0"), _repost("host", "src", late, "p")]
+    rows += [_repost(f"new{i}", "host", late, "p") for i in range(10)]
+    report = _report(rows)
+    assert all(report.credibility_of("x", f"new{i}") == 0.0 for i in range(10))
+
+
+def test_a_repost_spike_is_not_a_burst_but_a_reply_spike_is() -> None:
+    def spike(action: str) -> list[dict[str, object]]:
+        return [
+            {
+                "ts": T0 + timedelta(days=10, minutes=i),
+                "actor": f"f{i}",
+                "action": action,
+                "target": "star",
+                "content_id" if action == "repost" else "parent_id": "s1",
+            }
+            for i in range(45)
+        ]
+
+    assert _report(spike("repost")).bursts.num_rows == 0
+    assert _report(spike("reply")).bursts.num_rows == 1
+
+
+def test_naming_an_account_that_never_touched_a_viral_post_borrows_nothing() -> None:
+    late = AS_OF - timedelta(days=3)
+    rows = [_repost(f"old{i}", "z", T0, f"z{i}") for i in range(5)]
+    rows += [_repost(f"old{i}", "src", late, "viral") for i in range(5)]
+    # Bought accounts repost the viral post "through" an account that never touched it.
+    rows += [_repost(f"bot{i}", "customer", late, "viral") for i in range(10)]
+    report = _report(rows)
+    assert all(report.credibility_of("x", f"bot{i}") == 0.0 for i in range(10))

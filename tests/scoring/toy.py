@@ -85,7 +85,13 @@ def score_sql(
     links: Iterable[tuple[str, str, str]] = (),
     **params: Any,
 ) -> Scored:
-    """Score ``events`` with the SQL pipeline on an in-memory DuckDB engine."""
+    """Score ``events`` with the SQL pipeline on an in-memory DuckDB engine.
+
+    The integrity layer is off unless ``integrity=1`` is passed: these scenarios check the
+    formulas against the reference scorer, which has no integrity layer, and toy data of a few
+    days is all "newcomers" (the layer's own rules are tested in ``tests/integrity``).
+    """
+    params.setdefault("integrity", 0)
     engine = DuckDBEngine.from_events(
         events if isinstance(events, pa.Table) else list(events), links=links
     )

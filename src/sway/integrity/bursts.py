@@ -9,6 +9,7 @@ week, a chat hour or a viral evening cannot dominate a score built on sustained 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -18,21 +19,32 @@ from sway.integrity.params import IntegrityParams
 
 __all__ = ["burst_factors"]
 
+#: Actions that pass a post on to the reactor's own audience: a spike of them is the post
+#: spreading (reach itself), not an event gathering people for a day.
+_PASSING_ON = ("repost", "quote")
+
 
 def burst_factors(
     frame: EventFrame,
     *,
     window_days: float,
     credibility: npt.NDArray[np.float64] | None = None,
+    pair_factor: Mapping[tuple[int, int], float] | None = None,
     params: IntegrityParams | None = None,
 ) -> dict[tuple[int, int], float]:
     """``(target code, UTC day) -> factor`` for every burst day of every account.
 
     Reactions are counted at their reactor's ``credibility`` (by actor code; anonymous ones
-    fully), so that reactions which already count for nothing neither make nor hide a burst.
+    fully) times their pair's factor in ``pair_factor`` (collusion, newcomers weighed by their
+    crowd), so that reactions which already count for nothing neither make nor hide a burst.
     """
     p = params or IntegrityParams()
-    mask = (frame.action != "post") & (frame.target >= 0) & (frame.actor != frame.target)
+    mask = (
+        ~np.isin(frame.action, _PASSING_ON)
+        & (frame.action != "post")
+        & (frame.target >= 0)
+        & (frame.actor != frame.target)
+    )
     if not mask.any():
         return {}
     weight = np.ones(int(mask.sum()))
@@ -40,6 +52,9 @@ def burst_factors(
         actors = frame.actor[mask]
         known = actors >= 0
         weight[known] = credibility[actors[known]]
+    if pair_factor:
+        pairs_of = zip(frame.actor[mask].tolist(), frame.target[mask].tolist(), strict=True)
+        weight *= np.fromiter((pair_factor.get(pair, 1.0) for pair in pairs_of), np.float64)
     keys, inverse = np.unique(
         np.stack([frame.target[mask], frame.day[mask]]), axis=1, return_inverse=True
     )

@@ -63,7 +63,8 @@ class EventFrame:
         Action names.
     post
         The post reacted to (``parent_id`` for replies, comments and quotes, ``content_id`` for
-        reposts, likes, votes, endorsements), else None.
+        reposts, likes, votes, endorsements), the post written (``content_id`` of a ``post``),
+        else None.
     text
         The text, where known.
     named
@@ -103,6 +104,7 @@ class EventFrame:
         on_content = np.isin(action, ["repost", "like", "vote", "endorse"])
         post[on_parent] = parent[on_parent]
         post[on_content] = content[on_content]
+        post[action == "post"] = content[action == "post"]
         post[post == ""] = None
         text = (
             np.asarray(events["text"].to_pylist(), dtype=object)

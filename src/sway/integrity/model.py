@@ -228,7 +228,11 @@ def compute_integrity(
     for pair, factor in signals.pair_factor.items():
         collusion.pair_factor[pair] = min(factor, collusion.pair_factor.get(pair, 1.0))
     bursts = burst_factors(
-        frame, window_days=window_days, credibility=signals.credibility, params=p
+        frame,
+        window_days=window_days,
+        credibility=signals.credibility,
+        pair_factor=collusion.pair_factor,
+        params=p,
     )
 
     parts = [split_key(k) for k in frame.keys]

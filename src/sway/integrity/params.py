@@ -23,6 +23,10 @@ class IntegrityParams:
         ``probation_days``, then linearly more up to full weight at ``ramp_days``. An account
         first seen within ``probation_days`` of the start of the data may be of any age and
         is not a newcomer.
+    crowd_ratio
+        A newcomer nobody answered counts, on each post it reacts to, as far as established
+        accounts reacted to the same post: a post's newcomers together count at most
+        ``crowd_ratio`` times its established reactors.
     fresh_max_score, fresh_age_days
         Score a ``fresh_age_days``-old account stays under: its raw influence is capped at the
         curve's raw value for ``fresh_max_score`` times ``(age / fresh_age_days) ** 2`` until
@@ -65,6 +69,7 @@ class IntegrityParams:
 
     probation_days: float = 14.0
     ramp_days: float = 30.0
+    crowd_ratio: float = 5.0
     fresh_max_score: float = 29.0
     fresh_age_days: float = 14.0
     busy_rate: float = 50.0

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sway.integrity.frame import DAY_US, EventFrame, account_key
+from sway.integrity.frame import DAY_US, EventFrame, account_key, split_key
 from sway.integrity.params import IntegrityParams
 
 __all__ = ["AccountSignals", "account_signals", "normalise_text"]
@@ -28,6 +28,7 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"[@#]\w+")
 _NOISE = re.compile(r"[\d\W_]+")
 _ADDRESSING = ("reply", "comment", "quote", "mention")
+_SEP = "\x1f"
 
 
 def normalise_text(text: str) -> str:
@@ -75,6 +76,12 @@ class AccountSignals:
             self.credibility[code] *= max(factor, 0.0)
             self.reasons.setdefault(code, []).append(reason)
             self.kinds.setdefault(code, []).append(kind)
+
+    def note(self, code: int, reason: str, kind: str) -> None:
+        """Record why ``code``'s reactions are discounted pair by pair (its credibility as a
+        whole unchanged)."""
+        self.reasons.setdefault(code, []).append(reason)
+        self.kinds.setdefault(code, []).append(kind)
 
 
 def _account_rows(accounts: pa.Table | None, index: dict[str, int]) -> dict[int, dict[str, object]]:
@@ -133,6 +140,68 @@ def _ages(
     return age, tenure
 
 
+def _crowd_weights(
+    frame: EventFrame, newcomer: npt.NDArray[np.bool_], ratio: float
+) -> dict[tuple[int, int], float]:
+    """``(newcomer, target) -> weight`` earned by the crowd: the mean, over the newcomer's
+    reactions to the target, of ``min(1, ratio * E / N)`` for the post reacted to.
+
+    ``E`` counts the established accounts in the post's crowd and ``N`` the newcomers that
+    reacted to the post. The crowd is everyone who reacted to the post when the target took
+    part in it (wrote it, or passed it on: a retweet of a retweet names the retweeter), the
+    target itself left out (an account cannot vouch for reactions to itself); otherwise only
+    those who reacted to the post *through the target*, so that naming an account as the one a
+    viral post came from does not borrow the post's crowd. Together a post's newcomers never
+    count more than ``ratio`` times its established reactors: newcomers can swell a crowd of
+    real accounts but cannot make one. A reaction without a post (a mention, a follow) earns
+    nothing.
+    """
+    mine = frame.named & newcomer[np.maximum(frame.actor, 0)]
+    if not mine.any():
+        return {}
+    networks = np.asarray([split_key(k)[0] for k in frame.keys], dtype=object)
+    has_post = (frame.post != None) & (frame.actor >= 0)  # noqa: E711 (elementwise, objects)
+    post_keys = networks[frame.actor[has_post]] + _SEP + frame.post[has_post].astype(str)
+    posts, code = np.unique(post_keys.astype(str), return_inverse=True)
+    post_code = np.full(frame.actor.size, -1, dtype=np.int64)
+    post_code[has_post] = code.ravel()
+    on_post = frame.named & has_post
+    reactors = np.unique(np.stack([post_code[on_post], frame.actor[on_post]]), axis=1)
+    reacted = set(zip(reactors[0].tolist(), reactors[1].tolist(), strict=True))
+    written = has_post & (frame.action == "post")
+    took_part = reacted | set(
+        zip(post_code[written].tolist(), frame.actor[written].tolist(), strict=True)
+    )
+    fresh = newcomer[reactors[1]]
+    established = np.bincount(reactors[0][~fresh], minlength=posts.size).astype(np.float64)
+    newcomers = np.bincount(reactors[0][fresh], minlength=posts.size).astype(np.float64)
+    # The established crowd of a post through one account.
+    through = np.unique(
+        np.stack([post_code[on_post], frame.target[on_post], frame.actor[on_post]]), axis=1
+    )
+    through = through[:, ~newcomer[through[2]]]
+    through_count = Counter(zip(through[0].tolist(), through[1].tolist(), strict=True))
+
+    total: dict[tuple[int, int], float] = defaultdict(float)
+    count: Counter[tuple[int, int]] = Counter()
+    rows = np.flatnonzero(mine)
+    for actor, target, post in zip(
+        frame.actor[rows].tolist(),
+        frame.target[rows].tolist(),
+        post_code[rows].tolist(),
+        strict=True,
+    ):
+        count[(actor, target)] += 1
+        if post < 0:
+            continue
+        if (post, target) in took_part:
+            crowd = established[post] - float(not newcomer[target] and (post, target) in reacted)
+        else:
+            crowd = float(through_count[(post, target)])
+        total[(actor, target)] += min(1.0, ratio * crowd / max(newcomers[post], 1.0))
+    return {pair: total[pair] / n for pair, n in count.items()}
+
+
 def _newcomers(
     frame: EventFrame,
     out: AccountSignals,
@@ -150,6 +219,12 @@ def _newcomers(
     vouch for a newcomer's reactions to itself: a newcomer that only one established account
     reacted to keeps the probation factor on its reactions to that account (a chat host
     answering its guests does not make their replies to it count).
+
+    A newcomer nobody answered still counts where it joins a crowd of established accounts:
+    its reaction to a post counts as far as established accounts reacted to the same post
+    (:func:`_crowd_weights`). A real cascade is mostly one-off reactors nobody answers, riding
+    on a post that established accounts pass on too; a bought ring reacts where no established
+    crowd is, and adds at most ``crowd_ratio`` times the crowd that is there.
     """
     known = np.fmin(
         np.where(np.isnan(age), np.inf, age), np.where(np.isnan(tenure), np.inf, tenure)
@@ -164,6 +239,10 @@ def _newcomers(
     vouchers: dict[int, list[int]] = defaultdict(list)
     for src, dst in pairs[:, vouching].T.tolist():
         vouchers[dst].append(src)
+    crowd = _crowd_weights(frame, newcomer, p.crowd_ratio)
+    targets: dict[int, list[int]] = defaultdict(list)
+    for src, dst in pairs[:, newcomer[pairs[0]]].T.tolist():
+        targets[src].append(dst)
     for code in np.flatnonzero(newcomer).tolist():
         since = float(known[code])
         factor = min(max((since - p.probation_days) / span, 0.0), 1.0)
@@ -171,15 +250,28 @@ def _newcomers(
             continue
         by = vouchers.get(code, [])
         if len(by) == 1:
-            out.pair_factor[(code, by[0])] = factor
-        elif not by:
-            out.discount(
-                code,
-                factor,
-                f"newcomer: {since:.0f} days in the network and no established account has "
-                f"reacted to it (counts fully after {p.ramp_days:.0f} days)",
-                "newcomer",
-            )
+            out.pair_factor[(code, by[0])] = max(factor, crowd.get((code, by[0]), 0.0))
+            continue
+        if by:
+            continue
+        earned = {dst: max(factor, crowd.get((code, dst), 0.0)) for dst in targets[code]}
+        reason = (
+            f"newcomer: {since:.0f} days in the network and no established account has "
+            f"reacted to it (counts fully after {p.ramp_days:.0f} days)"
+        )
+        if not earned or max(earned.values()) <= factor:
+            out.discount(code, factor, reason, "newcomer")
+            continue
+        # Joined a crowd somewhere: weighed reaction by reaction, not as a whole.
+        for dst, weight in earned.items():
+            if weight < 1.0:
+                out.pair_factor[(code, dst)] = weight
+        out.note(
+            code,
+            f"{reason}; its reactions count as far as established accounts reacted to the "
+            f"same posts ({np.mean(list(earned.values())):.2f} on average)",
+            "newcomer in a crowd",
+        )
 
 
 def account_signals(

@@ -25,8 +25,9 @@ __all__ = ["ALGORITHM_VERSION", "ScoreParams"]
 
 #: Version of the formulas, their defaults and the reference curve that maps raw influence to
 #: 1-100. Scores of different versions are different series and are never compared. 1.1: the
-#: formulas of 1.0 with defaults fitted on data (docs/evaluation.md) and a refitted curve.
-ALGORITHM_VERSION = "1.1"
+#: formulas of 1.0 with defaults fitted on data (docs/evaluation.md) and a refitted curve. 1.2:
+#: the defaults of 1.1 with the integrity layer on (docs/integrity.md) and a refitted curve.
+ALGORITHM_VERSION = "1.2"
 
 _INTEGER_FIELDS = frozenset({"max_iter", "top_n", "integrity"})
 
@@ -80,7 +81,7 @@ class ScoreParams:
         How many top reactors and top posts are kept per account for explanations.
     integrity
         1 to discount reactors by credibility, collusion and bursts and ramp in new accounts
-        (:mod:`sway.integrity`), 0 (the default for now) to count every reactor fully.
+        (:mod:`sway.integrity`; the default since version 1.2), 0 to count every reactor fully.
     """
 
     weight_reply: float = 3.0
@@ -107,7 +108,7 @@ class ScoreParams:
     max_iter: int = 1000
     person_norm: float = 4.0
     top_n: int = 5
-    integrity: float = 0.0
+    integrity: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
