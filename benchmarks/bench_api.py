@@ -210,7 +210,7 @@ def make_messages(path: Path, n: int, accounts: int) -> None:
     rng = random.Random(7)
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            message = {
+            message: dict[str, str | int] = {
                 "id": str(i),
                 "network": "twitter",
                 "author": f"user{rng.randrange(accounts * 2)}",  # half of them unknown

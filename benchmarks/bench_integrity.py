@@ -168,7 +168,7 @@ def measure(folder: str, store: Path) -> dict[str, Any]:
             f"--to {end.date().isoformat()}"
         ),
     }
-    evaluation = {}
+    evaluation: dict[str, Any] = {}
     with Store.open(store, read_only=True) as opened:
         for label, params in (("off", {"integrity": 0}), ("on", {"integrity": 1})):
             result = evaluate(opened, network=network, params=params).as_dict()

@@ -289,7 +289,8 @@ def _window_ends(first: datetime, last: datetime, window_days: float, most: int)
 
     from sway.scoring.scorer import default_as_of
 
-    ends, end = [], default_as_of(last)
+    ends: list[datetime] = []
+    end = default_as_of(last)
     while len(ends) < most and end - timedelta(days=window_days) >= first - timedelta(days=1):
         ends.append(end)
         end -= timedelta(days=window_days)

@@ -1,6 +1,7 @@
 """How the Spark engine's cost grows with events (run on demand, not in the tests).
 
     python benchmarks/bench_spark.py --events 1000000 10000000 50000000 [--master local[2]]
+        [--integrity 0|1]
 
 For each size: synthetic events (``bench_score.py``'s generator: Zipf in- and out-degrees, 120
 days) are written as Parquet partitioned by network and date, the layout of ``sway export events
@@ -58,7 +59,9 @@ def _timed(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def bench(events: int, *, master: str, driver_memory: str, partitions: int) -> dict[str, Any]:
+def bench(
+    events: int, *, master: str, driver_memory: str, partitions: int, integrity: int
+) -> dict[str, Any]:
     import duckdb
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,7 +78,9 @@ def bench(events: int, *, master: str, driver_memory: str, partitions: int) -> d
             f"--driver-memory {driver_memory} "
             f"--conf spark.sql.shuffle.partitions={partitions} pyspark-shell"
         )
-        window = ["--window", "120d"]
+        # The integrity layer runs on the driver (not distributed): by default the benchmark
+        # measures the distributed pipeline alone.
+        window = ["--window", "120d", "-p", f"integrity={integrity}"]
         spark = _timed(
             [
                 *sway, "--db", str(db), "score", "--engine", "spark", "--master", master,
@@ -90,6 +95,7 @@ def bench(events: int, *, master: str, driver_memory: str, partitions: int) -> d
         "master": master,
         "driver_memory": driver_memory,
         "shuffle_partitions": partitions,
+        "integrity": integrity,
         "spark": spark,
         "duckdb": duck,
     }
@@ -105,6 +111,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--integrity", type=int, choices=(0, 1), default=0)
     args = parser.parse_args()
     for events in args.events:
         bench(
@@ -112,6 +119,7 @@ def main() -> None:
             master=args.master,
             driver_memory=args.driver_memory,
             partitions=args.shuffle_partitions,
+            integrity=args.integrity,
         )
 
 

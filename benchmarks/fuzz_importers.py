@@ -31,7 +31,8 @@ def _run(name: str, examples: int) -> dict[str, Any]:
     sys.path.insert(0, str(TESTS))
     from fuzz import fuzz_importer
 
-    return fuzz_importer(name, examples=examples).as_dict()
+    result: dict[str, Any] = fuzz_importer(name, examples=examples).as_dict()
+    return result
 
 
 def main() -> int:
