@@ -1,7 +1,8 @@
 """A small collusion detector for endorsements: reciprocal pairs and dense groups.
 
-Sway has no integrity module yet; until it does, endorsements are checked here, on the graph
-of endorsements itself (giver → target, any topic):
+Endorsements are checked here, on the graph of endorsements itself (giver → target, any
+topic); the integrity layer (:mod:`sway.integrity`) looks at reactions, and reaches endorsements
+through each giver's credibility:
 
 - a **reciprocal pair** is two accounts that endorsed each other ("you +K me, I +K you");
 - a **dense group** is a set of at least ``min_group`` (3) accounts whose endorsements among
