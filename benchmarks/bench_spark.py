@@ -60,7 +60,13 @@ def _timed(command: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def bench(
-    events: int, *, master: str, driver_memory: str, partitions: int, integrity: int
+    events: int,
+    *,
+    master: str,
+    driver_memory: str,
+    partitions: int,
+    max_result: str,
+    integrity: int,
 ) -> dict[str, Any]:
     import duckdb
 
@@ -76,7 +82,10 @@ def bench(
         # Spark settings of a local run: the driver is the executor.
         env["PYSPARK_SUBMIT_ARGS"] = (
             f"--driver-memory {driver_memory} "
-            f"--conf spark.sql.shuffle.partitions={partitions} pyspark-shell"
+            f"--conf spark.sql.shuffle.partitions={partitions} "
+            # The result tables come back to the driver (see docs/scale.md, Limits): over
+            # Spark's default of 1 GiB from about 4 million accounts.
+            f"--conf spark.driver.maxResultSize={max_result} pyspark-shell"
         )
         # The integrity layer runs on the driver (not distributed): by default the benchmark
         # measures the distributed pipeline alone.
@@ -95,6 +104,7 @@ def bench(
         "master": master,
         "driver_memory": driver_memory,
         "shuffle_partitions": partitions,
+        "max_result_size": max_result,
         "integrity": integrity,
         "spark": spark,
         "duckdb": duck,
@@ -111,6 +121,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--max-result-size", default="8g")
     parser.add_argument("--integrity", type=int, choices=(0, 1), default=0)
     args = parser.parse_args()
     for events in args.events:
@@ -119,6 +130,7 @@ def main() -> None:
             master=args.master,
             driver_memory=args.driver_memory,
             partitions=args.shuffle_partitions,
+            max_result=args.max_result_size,
             integrity=args.integrity,
         )
 
