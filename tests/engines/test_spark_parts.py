@@ -58,6 +58,26 @@ def test_without_java_the_message_says_what_to_install(monkeypatch: pytest.Monke
         spark_session("local[1]")
 
 
+def test_a_spark_failure_reads_as_its_cause_and_names_the_setting_to_raise() -> None:
+    pytest.importorskip("pyspark")
+    from sway.engines.spark import spark_failure
+
+    # The shape py4j gives a failed collect: the call, Spark's reason, then the Java stack.
+    java = Exception(
+        "An error occurred while calling o412.collectAsArrowToPython.\n"
+        ": org.apache.spark.SparkException: Job aborted due to stage failure: Total size of "
+        "serialized results of 9 tasks (1031.4 MiB) is bigger than spark.driver.maxResultSize "
+        "(1024.0 MiB)\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages"
+        "(DAGScheduler.scala:2935)\n\tat scala.Option.foreach(Option.scala:437)"
+    )
+    said = spark_failure(java)
+    assert said.startswith("org.apache.spark.SparkException: Job aborted due to stage failure")
+    assert "DAGScheduler" not in said and "o412" not in said
+    assert "raise spark.driver.maxResultSize" in said
+    assert spark_failure(ValueError("plain\nsecond line")) == "plain"
+    assert spark_failure(RuntimeError()) == "RuntimeError"
+
+
 def _fitted(tmp_path: Path) -> tuple[Path, InfluenceScorer]:
     db = tmp_path / "s.duckdb"
     CliRunner().invoke(

@@ -32,7 +32,7 @@ from sway.scoring.steps import Step
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["DEFAULT_CONF", "SparkEngine", "spark_session"]
+__all__ = ["DEFAULT_CONF", "SparkEngine", "spark_failure", "spark_session"]
 
 #: Settings every Sway session needs for results to match the DuckDB engine.
 DEFAULT_CONF: dict[str, str] = {
@@ -108,6 +108,25 @@ def spark_session(
             session.conf.set(key, value)
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def spark_failure(exc: BaseException) -> str:
+    """What went wrong in Spark, in words: the first line of its message (the Java stack that
+    follows it says nothing to a user), and what to change where Spark names a setting."""
+    text = str(exc)
+    said = [
+        line.strip().removeprefix(": ")
+        for line in text.splitlines()
+        if line.strip()
+        and not line.strip().startswith(("at ", "An error occurred while calling", "JVM stack"))
+    ]
+    first = said[0] if said else type(exc).__name__
+    if "spark.driver.maxResultSize" in text:
+        first += (
+            " (the result tables come back to the driver: raise spark.driver.maxResultSize,"
+            " e.g. --conf spark.driver.maxResultSize=8g, with the driver memory to hold them)"
+        )
+    return first
 
 
 def _quote(name: str) -> str:
@@ -246,7 +265,7 @@ class SparkEngine:
         try:
             return self.spark.sql(to_spark_sql(sql), args={p: params[p] for p in used})
         except Exception as exc:
-            raise EngineError(f"{what} failed in Spark: {exc}") from None
+            raise EngineError(f"{what} failed in Spark: {spark_failure(exc)}") from None
 
     def _keep(self, name: str, frame: DataFrame) -> None:
         # Computed now and cut from its lineage: a step that is only persisted carries the plans
@@ -257,7 +276,7 @@ class SparkEngine:
                 frame.checkpoint(eager=True) if self.reliable else frame.localCheckpoint(eager=True)
             )
         except Exception as exc:
-            raise EngineError(f"step {name} failed in Spark: {exc}") from None
+            raise EngineError(f"step {name} failed in Spark: {spark_failure(exc)}") from None
         self._unpersist(name)
         frame.createOrReplaceTempView(name)
         if name not in self._views:
@@ -271,13 +290,13 @@ class SparkEngine:
         try:
             return frame.toArrow()
         except Exception as exc:
-            raise EngineError(f"query failed in Spark: {exc}") from None
+            raise EngineError(f"query failed in Spark: {spark_failure(exc)}") from None
 
     def fetch(self, name: str) -> pa.Table:
         try:
             return self.spark.table(_quote(name)).toArrow()
         except Exception as exc:
-            raise EngineError(f"cannot read {name}: {exc}") from None
+            raise EngineError(f"cannot read {name}: {spark_failure(exc)}") from None
 
     def register(self, name: str, table: pa.Table) -> None:
         self._keep(name, self.spark.createDataFrame(table))
