@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from sway.integrity.frame import EventFrame
+from sway.integrity.frame import EventFrame, unique_columns
 from sway.integrity.params import IntegrityParams
 
 __all__ = ["burst_factors"]
@@ -55,9 +55,7 @@ def burst_factors(
     if pair_factor:
         pairs_of = zip(frame.actor[mask].tolist(), frame.target[mask].tolist(), strict=True)
         weight *= np.fromiter((pair_factor.get(pair, 1.0) for pair in pairs_of), np.float64)
-    keys, inverse = np.unique(
-        np.stack([frame.target[mask], frame.day[mask]]), axis=1, return_inverse=True
-    )
+    keys, inverse = unique_columns(frame.target[mask], frame.day[mask], return_inverse=True)
     received = np.bincount(inverse.ravel(), weights=weight, minlength=keys.shape[1])
     pairs = keys
     totals = np.bincount(pairs[0], weights=received, minlength=frame.n_accounts)

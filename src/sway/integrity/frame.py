@@ -6,14 +6,16 @@ and joins on integers; nothing here reads a store or an engine.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["DAY_US", "EventFrame", "account_key", "split_key"]
+__all__ = ["DAY_US", "EventFrame", "account_key", "split_key", "unique_columns"]
 
 DAY_US = 86_400_000_000
 _SEP = "\x1f"
@@ -32,6 +34,48 @@ def split_key(key: str) -> tuple[str, str]:
     """``(network, account_id)`` of a key made by :func:`account_key`."""
     network, _, account = key.partition(_SEP)
     return network, account
+
+
+@overload
+def unique_columns(
+    *rows: npt.NDArray[np.integer[Any]], return_inverse: Literal[False] = ...
+) -> IntArray: ...
+@overload
+def unique_columns(
+    *rows: npt.NDArray[np.integer[Any]], return_inverse: Literal[True]
+) -> tuple[IntArray, IntArray]: ...
+def unique_columns(
+    *rows: npt.NDArray[np.integer[Any]], return_inverse: bool = False
+) -> IntArray | tuple[IntArray, IntArray]:
+    """``np.unique(np.stack(rows), axis=1)``: the distinct columns, in the same (lexicographic)
+    order, and optionally each input column's index among them.
+
+    Where the rows' value ranges fit one int64 together, each column is packed into one
+    mixed-radix key (the first row most significant, so numeric order is lexicographic order)
+    and the keys are deduplicated: many times faster than numpy's row-wise unique, which sorts
+    a structured view.
+    """
+    stacked = np.stack(rows).astype(np.int64, copy=False)
+    found, inverse = _unique_columns(stacked)
+    return (found, inverse) if return_inverse else found
+
+
+def _unique_columns(stacked: IntArray) -> tuple[IntArray, IntArray]:
+    low = stacked.min(axis=1) if stacked.size else np.zeros(stacked.shape[0], dtype=np.int64)
+    span = (stacked.max(axis=1) - low + 1) if stacked.size else np.ones_like(low)
+    if math.prod(int(x) for x in span) >= 2**62:
+        keys_2d, inverse_2d = np.unique(stacked, axis=1, return_inverse=True)
+        return np.asarray(keys_2d, dtype=np.int64), np.asarray(inverse_2d, np.int64).ravel()
+    key = np.zeros(stacked.shape[1], dtype=np.int64)
+    for row, lo, size in zip(stacked, low.tolist(), span.tolist(), strict=True):
+        key = key * size + (row - lo)
+    keys, inverse = np.unique(key, return_inverse=True)
+    out = np.empty((stacked.shape[0], keys.size), dtype=np.int64)
+    for i in range(stacked.shape[0] - 1, -1, -1):
+        size = int(span[i])
+        out[i] = keys % size + low[i]
+        keys = keys // size
+    return out, np.asarray(inverse, dtype=np.int64).ravel()
 
 
 def _ts_us(table: pa.Table) -> IntArray:

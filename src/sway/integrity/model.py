@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from sway.integrity.bursts import burst_factors
 from sway.integrity.collusion import CollusionResult, find_collusion
-from sway.integrity.frame import EventFrame, split_key
+from sway.integrity.frame import EventFrame, split_key, unique_columns
 from sway.integrity.params import IntegrityParams
 from sway.integrity.signals import AccountSignals, account_signals
 
@@ -129,7 +129,7 @@ def _notes(
 ) -> dict[str, list[str]]:
     """Explanation lines per account: its discounted reactors grouped by reason, the collusion
     groups among them, its damped burst days, and its own credibility as an endorser."""
-    pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
+    pairs = unique_columns(frame.actor[frame.named], frame.target[frame.named])
     by_kind: dict[int, Counter[str]] = defaultdict(Counter)
     for src, dst in pairs.T.tolist():
         for kind in dict.fromkeys(signals.kinds.get(src, ())):

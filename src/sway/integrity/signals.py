@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sway.integrity.frame import DAY_US, EventFrame, account_key, split_key
+from sway.integrity.frame import DAY_US, EventFrame, account_key, split_key, unique_columns
 from sway.integrity.params import IntegrityParams
 
 __all__ = ["AccountSignals", "account_signals", "normalise_text"]
@@ -162,23 +162,24 @@ def _crowd_weights(
     networks = np.asarray([split_key(k)[0] for k in frame.keys], dtype=object)
     has_post = (frame.post != None) & (frame.actor >= 0)  # noqa: E711 (elementwise, objects)
     post_keys = networks[frame.actor[has_post]] + _SEP + frame.post[has_post].astype(str)
-    posts, code = np.unique(post_keys.astype(str), return_inverse=True)
+    # Posts numbered by hashing (order does not matter here): sorting millions of strings
+    # was most of the cost of this step.
+    encoded = pa.array(post_keys.astype(str)).dictionary_encode()
+    n_posts = len(encoded.dictionary)
     post_code = np.full(frame.actor.size, -1, dtype=np.int64)
-    post_code[has_post] = code.ravel()
+    post_code[has_post] = encoded.indices.to_numpy(zero_copy_only=False)
     on_post = frame.named & has_post
-    reactors = np.unique(np.stack([post_code[on_post], frame.actor[on_post]]), axis=1)
+    reactors = unique_columns(post_code[on_post], frame.actor[on_post])
     reacted = set(zip(reactors[0].tolist(), reactors[1].tolist(), strict=True))
     written = has_post & (frame.action == "post")
     took_part = reacted | set(
         zip(post_code[written].tolist(), frame.actor[written].tolist(), strict=True)
     )
     fresh = newcomer[reactors[1]]
-    established = np.bincount(reactors[0][~fresh], minlength=posts.size).astype(np.float64)
-    newcomers = np.bincount(reactors[0][fresh], minlength=posts.size).astype(np.float64)
+    established = np.bincount(reactors[0][~fresh], minlength=n_posts).astype(np.float64)
+    newcomers = np.bincount(reactors[0][fresh], minlength=n_posts).astype(np.float64)
     # The established crowd of a post through one account.
-    through = np.unique(
-        np.stack([post_code[on_post], frame.target[on_post], frame.actor[on_post]]), axis=1
-    )
+    through = unique_columns(post_code[on_post], frame.target[on_post], frame.actor[on_post])
     through = through[:, ~newcomer[through[2]]]
     through_count = Counter(zip(through[0].tolist(), through[1].tolist(), strict=True))
 
@@ -234,7 +235,7 @@ def _newcomers(
     out.newcomer = newcomer
     if not newcomer.any():
         return
-    pairs = np.unique(np.stack([frame.actor[frame.named], frame.target[frame.named]]), axis=1)
+    pairs = unique_columns(frame.actor[frame.named], frame.target[frame.named])
     vouching = ~newcomer[pairs[0]] & newcomer[pairs[1]]
     vouchers: dict[int, list[int]] = defaultdict(list)
     for src, dst in pairs[:, vouching].T.tolist():
@@ -308,7 +309,7 @@ def account_signals(
     acted = frame.actor >= 0
     # Reactions given per active day (a bot reacts all day, every day).
     given = np.bincount(frame.actor[frame.named], minlength=n).astype(np.float64)
-    actor_days = np.unique(np.stack([frame.actor[acted], frame.day[acted]]), axis=1)
+    actor_days = unique_columns(frame.actor[acted], frame.day[acted])
     days = np.bincount(actor_days[0], minlength=n).astype(np.float64)
     rate = given / np.maximum(days, 1.0)
     for code in np.flatnonzero(rate > p.busy_rate).tolist():
@@ -350,7 +351,7 @@ def account_signals(
 
     # Reply-spam: addressing many high-profile accounts that never react back.
     named_src, named_dst = frame.actor[frame.named], frame.target[frame.named]
-    pairs = np.unique(np.stack([named_src, named_dst]), axis=1)
+    pairs = unique_columns(named_src, named_dst)
     reactors = np.bincount(pairs[1], minlength=n)
     reacted: set[tuple[int, int]] = set(zip(pairs[0].tolist(), pairs[1].tolist(), strict=True))
     addressing = frame.named & np.isin(frame.action, _ADDRESSING)
