@@ -164,8 +164,9 @@ def _crowd_weights(
     post_keys = networks[frame.actor[has_post]] + _SEP + frame.post[has_post].astype(str)
     # Posts numbered by hashing (order does not matter here): sorting millions of strings
     # was most of the cost of this step.
-    # (64-bit offsets: past 2 GiB of text a plain string array comes back in chunks.)
-    encoded = pa.array(post_keys.astype(str), type=pa.large_string()).dictionary_encode()
+    # (Straight from the objects, no fixed-width copy; 64-bit offsets: past 2 GiB of text a
+    # plain string array comes back in chunks.)
+    encoded = pa.array(post_keys, type=pa.large_string()).dictionary_encode()
     n_posts = len(encoded.dictionary)
     post_code = np.full(frame.actor.size, -1, dtype=np.int64)
     post_code[has_post] = encoded.indices.to_numpy(zero_copy_only=False)
