@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: install
-	rm -f $(DEMO_DB) $(DEMO_DB).wal
+	rm -f $(DEMO_DB) $(DEMO_DB).wal $(DEMO_DB).audit*
 	$(BIN)/sway --db $(DEMO_DB) ingest $(DEMO_DATA)
 	$(BIN)/sway --db $(DEMO_DB) stats
 	# Earlier runs first, so that the dashboard's history and day/week/month changes show something.

@@ -76,6 +76,7 @@ def serve(
     import uvicorn
 
     from sway.api.app import create_app
+    from sway.api.logs import log_config
     from sway.api.state import ServiceState
 
     settings = _settings(ctx, config, host=host, port=port)
@@ -106,6 +107,7 @@ def serve(
             app,
             lifespan="on",
             access_log=access_log,
+            log_config=log_config(),
             log_level="info",
             server_header=False,
         )

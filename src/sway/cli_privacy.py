@@ -18,6 +18,7 @@ from sway.errors import ConfigError
 from sway.privacy import (
     audit_entries,
     check,
+    drain_journal,
     export_person,
     forget,
     minor_age,
@@ -111,7 +112,9 @@ def audit_command(
         start = datetime.fromisoformat(since) if since else None
     except ValueError:
         raise ConfigError(f"--since: expected an ISO 8601 instant, found {since!r}") from None
-    with open_store(ctx, read_only=True) as store:
+    with open_store(ctx) as store:
+        # Entries a server journaled and has not moved yet (it moves them every few seconds).
+        drain_journal(store)
         rows = audit_entries(
             store, actor=actor, subject=subject, action=action, since=start, limit=limit
         )

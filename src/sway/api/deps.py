@@ -8,6 +8,7 @@ read it from there, so the route table cannot drift from the code).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi import Depends, Request, WebSocket
 from sway.api.errors import ApiError
 from sway.api.keys import SCOPES, ApiKey
 from sway.api.state import AuditEntry, ServiceState
+from sway.privacy.audit import redact
 
 __all__ = [
     "SECURITY_SCHEMES",
@@ -24,6 +26,7 @@ __all__ = [
     "audited_scoped",
     "get_state",
     "klout_scoped",
+    "read_entry",
     "require",
     "require_klout",
     "scoped",
@@ -125,23 +128,35 @@ def _subject(request: Request) -> str | None:
     return f"{network}:{account}" if network and account else None
 
 
+def read_entry(request: Request, key: ApiKey, kind: str, subject: str | None) -> AuditEntry:
+    """The audit entry of a read of ``kind`` data of ``subject`` by ``key`` (API and
+    dashboard alike): the route and its query, secrets redacted."""
+    query = request.url.query
+    return AuditEntry(
+        actor=key.key_id,
+        action=f"read.{kind}",
+        subject=subject,
+        detail={"route": request.url.path, "query": redact(query) if query else None},
+    )
+
+
 @cache
 def audited(kind: str) -> Callable[..., Awaitable[None]]:
     """A dependency recording that the caller's key read ``kind`` data of the subject in the
     path (or query), in the audit log (``sway audit``). It runs after the route's scope
-    dependency, which admitted the key and left it on the request."""
+    dependency, which admitted the key and left it on the request. The entry is on disk before
+    the route runs; when it cannot be written, the read is refused."""
 
     async def dependency(request: Request) -> None:
         state: ServiceState = request.app.state.sway
         key: ApiKey = request.state.api_key
-        state.record(
-            AuditEntry(
-                actor=key.key_id,
-                action=f"read.{kind}",
-                subject=_subject(request),
-                detail={"route": request.url.path, "query": request.url.query or None},
-            )
-        )
+        entry = read_entry(request, key, kind, _subject(request))
+        try:
+            await asyncio.wrap_future(state.submit(entry))
+        except Exception as exc:
+            raise ApiError(
+                503, f"the audit log cannot be written, so the read is refused ({exc})"
+            ) from None
 
     return dependency
 

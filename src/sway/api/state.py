@@ -4,9 +4,13 @@ One :class:`ServiceState` per app. A background thread checks every ``refresh_in
 seconds whether the store file changed (its size and modification time, and those of its WAL);
 if it did, it reads a cheap version of the data and of the key table, and rebuilds the index or
 reloads the keys only when those changed, so the server's own writes of usage counters do not
-trigger rebuilds. Usage counters and audit entries are buffered and written every
-``usage_flush_interval`` seconds (and at shutdown); when the store is busy they wait for the
-next flush.
+trigger rebuilds. Usage counters are buffered and written every ``usage_flush_interval``
+seconds (and at shutdown); when the store is busy they wait for the next flush.
+
+Audit entries are durable before :meth:`ServiceState.record` returns (so before the audited
+answer leaves): one writer thread appends every entry waiting to the audit journal beside the
+store (:mod:`sway.store.audit_journal`) in one fsynced transaction (a group commit), and each
+flush moves the journal into the store's ``audit_log``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,10 +27,12 @@ from typing import Any
 
 from sway.api.gate import StoreBusy, StoreGate
 from sway.api.index import ServingIndex
-from sway.api.keys import ApiKey, audit, check_secret, list_keys, parse_key
+from sway.api.keys import ApiKey, check_secret, list_keys, parse_key
 from sway.api.ratelimit import Decision, RateLimiter
 from sway.api.settings import Settings
 from sway.errors import StoreError
+from sway.privacy.audit import drain_journal
+from sway.store.audit_journal import AuditJournal
 from sway.store.db import Store
 from sway.store.queries import api_usage_on, data_version, keys_version
 
@@ -77,7 +84,10 @@ class ServiceState:
         self._usage: Counter[tuple[str, date]] = Counter()
         self._limited: Counter[tuple[str, date]] = Counter()
         self._last_used: dict[str, datetime] = {}
-        self._audit: list[AuditEntry] = []
+        self._journal: AuditJournal | None = None
+        self._journal_queue: list[tuple[AuditEntry, Future[None]]] = []
+        self._journal_wakeup = threading.Condition()
+        self._journal_writer: threading.Thread | None = None
         self._buffer_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._stop = threading.Event()
@@ -97,8 +107,11 @@ class ServiceState:
             return
         if not self.settings.db.exists():
             raise StoreError(f"{self.settings.db}: no such store; run `sway ingest FILE` first")
+        self._journal = AuditJournal(self.settings.db)
         with self.gate.write() as store:
             store.migrate()
+            # Entries journaled by a server that stopped before moving them.
+            drain_journal(store, self._journal)
         self._signature = _signature(self.settings.db)
         with self.gate.read() as store:
             self.index = ServingIndex.build(store)
@@ -110,6 +123,10 @@ class ServiceState:
             self._start_threads()
 
     def _start_threads(self) -> None:
+        self._journal_writer = threading.Thread(
+            target=self._journal_loop, name="sway-audit", daemon=True
+        )
+        self._journal_writer.start()
         for target, name in ((self._refresh_loop, "refresh"), (self._flush_loop, "usage")):
             thread = threading.Thread(target=target, name=f"sway-{name}", daemon=True)
             thread.start()
@@ -118,6 +135,8 @@ class ServiceState:
     def stop(self) -> None:
         """Stop the threads, write what is buffered, close the store."""
         self._stop.set()
+        with self._journal_wakeup:
+            self._journal_wakeup.notify_all()
         for thread in self._threads:
             thread.join(timeout=10)
         try:
@@ -125,6 +144,9 @@ class ServiceState:
         except StoreError as exc:
             log.warning("usage not written at shutdown: %s", exc)
         self.gate.close()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     # -- refreshing -----------------------------------------------------------------------
 
@@ -207,9 +229,59 @@ class ServiceState:
         return decision
 
     def record(self, entry: AuditEntry) -> None:
-        """Buffer an audit entry (written at the next flush)."""
-        with self._buffer_lock:
-            self._audit.append(entry)
+        """Write an audit entry durably (to the journal) before returning."""
+        self.submit(entry).result()
+
+    def submit(self, entry: AuditEntry) -> Future[None]:
+        """Queue an audit entry for the journal writer; the future is done once it is on
+        disk (``await asyncio.wrap_future(...)`` from a coroutine)."""
+        done: Future[None] = Future()
+        writer = self._journal_writer
+        if writer is None or not writer.is_alive():
+            # No writer thread (a state started without background threads): write now.
+            try:
+                self._append([entry])
+                done.set_result(None)
+            except Exception as exc:
+                done.set_exception(exc)
+            return done
+        with self._journal_wakeup:
+            self._journal_queue.append((entry, done))
+            self._journal_wakeup.notify()
+        return done
+
+    def _append(self, entries: list[AuditEntry]) -> None:
+        if self._journal is None:
+            raise StoreError("the server has not started: no audit journal")
+        self._journal.append(
+            {
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "detail": e.detail,
+                "at": e.at,
+            }
+            for e in entries
+        )
+
+    def _journal_loop(self) -> None:
+        # Whatever arrives while one batch is written goes into the next: one fsync for all.
+        while True:
+            with self._journal_wakeup:
+                while not self._journal_queue and not self._stop.is_set():
+                    self._journal_wakeup.wait()
+                batch, self._journal_queue = self._journal_queue, []
+            if not batch:
+                return  # stopping, and nothing left
+            try:
+                self._append([entry for entry, _ in batch])
+            except Exception as exc:
+                log.exception("writing the audit journal failed")
+                for _, done in batch:
+                    done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
     def api_keys(self) -> list[ApiKey]:
         return sorted(self._keys.values(), key=lambda k: (k.created_at, k.key_id), reverse=True)
@@ -221,17 +293,13 @@ class ServiceState:
     # -- usage ----------------------------------------------------------------------------
 
     def flush(self, *, wait: float | None = None) -> None:
-        """Write buffered usage counters and audit entries in one transaction."""
+        """Write buffered usage counters in one transaction, and move the audit journal into
+        the store."""
         with self._buffer_lock:
-            usage, limited = self._usage, self._limited
-            last_used, entries = self._last_used, self._audit
-            self._usage, self._limited, self._last_used, self._audit = (
-                Counter(),
-                Counter(),
-                {},
-                [],
-            )
-        if not (usage or limited or entries):
+            usage, limited, last_used = self._usage, self._limited, self._last_used
+            self._usage, self._limited, self._last_used = Counter(), Counter(), {}
+        journaled = self._journal is not None and self._journal.count() > 0
+        if not (usage or limited or journaled):
             return
         try:
             with self.gate.write(wait=wait) as store:
@@ -251,19 +319,12 @@ class ServiceState:
                             "UPDATE api_keys SET last_used_at = ? WHERE key_id = ?",
                             [when, key_id],
                         )
-                    for e in entries:
-                        audit(
-                            store,
-                            actor=e.actor,
-                            action=e.action,
-                            subject=e.subject,
-                            detail=e.detail,
-                            at=e.at,
-                        )
                     con.execute("COMMIT")
                 except BaseException:
                     con.execute("ROLLBACK")
                     raise
+                if journaled:
+                    drain_journal(store, self._journal)
                 # Our own write changed the file; when it changed nothing the index depends
                 # on, remember the file's new look so that it does not count as a change by
                 # someone else (a periodic full check covers a writer slipping in right after).
@@ -281,5 +342,4 @@ class ServiceState:
                 self._limited.update(limited)
                 for k, v in last_used.items():
                     self._last_used.setdefault(k, v)
-                self._audit[:0] = entries
             raise

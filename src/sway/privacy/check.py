@@ -2,7 +2,8 @@
 
 Every table is read end to end (DuckDB verifies each block's checksum as it reads it), then
 the schema version, the links between tables, the runs against their scores, and the
-tombstones (no tombstoned id or handle may be left in accounts or events) are checked. Used
+tombstones (no erased id or handle may be left in any form in any table:
+:mod:`sway.privacy.leftovers`) are checked. Used
 after a crash: a store that passes has lost nothing committed and holds nothing half-written.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sway.privacy.tombstones import salt
+from sway.privacy.leftovers import leftovers
 from sway.store.db import SCHEMA_VERSION, Store
 
 __all__ = ["CheckReport", "check"]
@@ -110,10 +111,12 @@ def check(store: Store) -> CheckReport:
         report.checked.append(rule)
         if broken:
             report.problems.append(f"{rule}: {broken:,} rows break it")
-    report.checked.append("no tombstoned account left")
-    left = _tombstoned_left(store)
-    if left:
-        report.problems.append(f"{left:,} accounts or events still name a tombstoned account")
+    report.checked.append("no erased account named anywhere")
+    for column, count in leftovers(store).items():
+        report.problems.append(
+            f"{column}: {count:,} values still name an erased account; run "
+            "`sway forget` again for it"
+        )
     report.checked.append("no erasure waiting for the file rewrite")
     if store.rewrite_pending():
         report.problems.append(
@@ -121,26 +124,3 @@ def check(store: Store) -> CheckReport:
             "writing (e.g. `sway check`) to finish it"
         )
     return report
-
-
-def _tombstoned_left(store: Store) -> int:
-    if not store.scalar("SELECT count(*) FROM tombstones"):
-        return 0
-    key = salt(store)
-    return int(
-        store.scalar(
-            """
-            WITH names AS (
-                SELECT network, account_id AS value FROM accounts
-                UNION ALL SELECT network, lower(ltrim(handle, '@')) FROM accounts
-                    WHERE handle IS NOT NULL
-                UNION ALL SELECT network, actor FROM events WHERE actor IS NOT NULL
-                UNION ALL SELECT network, target FROM events WHERE target IS NOT NULL
-            )
-            SELECT count(*) FROM names
-            WHERE sha256($salt || '|' || network || '|' || value)
-                  IN (SELECT digest FROM tombstones)
-            """,
-            {"salt": key},
-        )
-    )

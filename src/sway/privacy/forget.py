@@ -4,8 +4,9 @@ What goes (see ``docs/privacy.md``): the accounts and their profile data, person
 score, sub-score, explanation row and history entry of every run (published runs are otherwise
 never changed; each erasure is recorded in ``erasures`` with the runs it touched), topics and
 the topics of every item they wrote, endorsements given and received, corrections, visibility
-settings, the person's own API keys (revoked), and their identity in every event (:mod:`sway.privacy.scrub`). Audit entries about
-them keep only the tombstone digest. Then the file is rewritten (:meth:`Store.rewrite`) so no
+settings, the person's own API keys (revoked), and their identity in every event
+(:mod:`sway.privacy.scrub`). Audit entries naming them in any form (:mod:`sway.privacy.leftovers`)
+keep only a salted digest of their subject and lose their detail. Then the file is rewritten (:meth:`Store.rewrite`) so no
 erased byte is left in the DuckDB file or its WAL, and tombstones keep any later ingest from
 bringing them back.
 """
@@ -18,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sway.errors import ConfigError
-from sway.privacy.audit import record
+from sway.privacy.audit import drain_journal, record
+from sway.privacy.leftovers import scrub_audit, scrub_derived_ids
 from sway.privacy.scrub import ScrubCounts, scrub_events
 from sway.privacy.tombstones import Party, add_tombstones, digest, fold_handle, salt
 from sway.store.db import REWRITE_KEY, Store
 from sway.store.people import AccountRef, parse_account_ref
+from sway.store.queries import klout_id
 
 __all__ = ["ERASED", "ForgetReport", "erase_parties", "forget", "resolve_person"]
 
@@ -146,8 +149,9 @@ def forget(
     """Erase ``accounts`` (``NETWORK:ACCOUNT``, by id or handle) and/or ``person`` with all
     their accounts, in one transaction, then rewrite the store file.
 
-    Forgetting an account that is already erased finishes a rewrite left pending and changes
-    nothing else. An account or person that was never stored is a :class:`ConfigError`.
+    Forgetting an account that is already erased scrubs again any form of its id left in the
+    audit log and per-run tables (see :mod:`sway.privacy.leftovers`), finishes a rewrite left
+    pending, and changes nothing else. An account or person that was never stored is a :class:`ConfigError`.
     """
     refs = [a if isinstance(a, AccountRef) else parse_account_ref(a) for a in accounts]
     people: list[str] = []
@@ -165,6 +169,9 @@ def forget(
             parties.append(found)
         elif not _tombstoned(store, ref):
             raise ConfigError(f"no account {ref} in this store")
+    # A server's journaled audit entries first, so that the erasure reaches them (those it
+    # journals later are scrubbed as they land: the tombstones name them).
+    drain_journal(store)
     con = store.con
     con.execute("BEGIN TRANSACTION")
     try:
@@ -206,7 +213,8 @@ def erase_parties(
     key = salt(store)
     person_ids = sorted(set(people) | {_implicit(p) for p in parties})
     if not parties and not person_ids:
-        return ForgetReport(0, 0, ())
+        # Already erased: scrub again whatever still names it (``sway check`` lists that).
+        return ForgetReport(0, 0, (), counts=_scrub_other_forms(store, people=()))
     con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _forget_accounts (network VARCHAR, account_id VARCHAR)"
@@ -275,12 +283,6 @@ def erase_parties(
         f"WHERE {subjects}",
         [key],
     )
-    run(
-        "audit_log.detail",
-        "UPDATE audit_log SET detail = NULL WHERE detail IS NOT NULL AND EXISTS "
-        "(SELECT 1 FROM _forget_accounts f WHERE length(f.account_id) >= 3 "
-        "AND strpos(CAST(detail AS VARCHAR), f.account_id) > 0)",
-    )
     summaries = _scrub_run_summaries(store, {f"{p.network}:{p.account_id}" for p in parties})
     if summaries:
         counts["score_runs.summary"] = summaries
@@ -292,7 +294,9 @@ def erase_parties(
         handles=[(p.network, h) for p in parties for h in p.handles],
     )
     _add_scrub_counts(counts, scrubbed)
-    add_tombstones(store, parties, reason=reason)
+    # Klout-style ids name an account or a person without its network (``klout:4711``).
+    add_tombstones(store, parties, reason=reason, klout_ids=map(klout_id, person_ids))
+    counts.update(_scrub_other_forms(store, people=people))
     con.execute("DROP TABLE IF EXISTS _forget_accounts")
     con.execute("DROP TABLE IF EXISTS _forget_people")
     erasure_id = int(
@@ -320,6 +324,16 @@ def erase_parties(
         counts=counts,
         erasure_id=erasure_id,
     )
+
+
+def _scrub_other_forms(store: Store, *, people: Iterable[str]) -> dict[str, int]:
+    """Every other form of the erased ids (handles with or without ``@``, ``tw:ID``, Klout
+    ids, DIDs inside post URIs, query strings of logged reads), found through the tombstones."""
+    counts = scrub_derived_ids(store)
+    audited = scrub_audit(store, people=people)
+    if audited:
+        counts["audit_log.named"] = audited
+    return counts
 
 
 def _scrub_run_summaries(store: Store, labels: set[str]) -> int:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sway.store.db import Store
 
 __all__ = [
+    "KLOUT",
     "SALT_KEY",
     "Party",
     "add_tombstones",
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 SALT_KEY = "privacy.salt"
+#: The tombstone network of Klout-style ids (``/v2/user.json/{klout_id}``), which name an
+#: account or a person without naming its network.
+KLOUT = "klout"
 
 
 def fold_handle(handle: str) -> str:
@@ -68,20 +72,23 @@ class Party:
         return f"{self.network}:{self.account_id}"
 
 
-def add_tombstones(store: Store, parties: Iterable[Party], *, reason: str) -> int:
-    """Tombstone each party's id and handles (inside the caller's transaction). Returns how many
-    digests were new."""
+def add_tombstones(
+    store: Store, parties: Iterable[Party], *, reason: str, klout_ids: Iterable[str] = ()
+) -> int:
+    """Tombstone each party's id and handles, and the Klout-style ids ``klout_ids`` (network
+    ``klout``), inside the caller's transaction. Returns how many digests were new."""
     key = salt(store)
     rows = []
     for party in parties:
-        rows.append((digest(key, party.network, party.account_id), "id"))
-        rows.extend((digest(key, party.network, h), "handle") for h in party.handles if h)
+        rows.append((party.network, party.account_id, "id"))
+        rows.extend((party.network, h, "handle") for h in party.handles if h)
+    rows.extend((KLOUT, k, "klout") for k in klout_ids)
     before = tombstone_count(store)
-    for value, kind in rows:
+    for network, value, kind in rows:
         store.con.execute(
-            "INSERT INTO tombstones (digest, erased_at, reason, kind) VALUES (?, now(), ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [value, reason, kind],
+            "INSERT INTO tombstones (digest, erased_at, reason, kind, network) "
+            "VALUES (?, now(), ?, ?, ?) ON CONFLICT DO NOTHING",
+            [digest(key, network, value), reason, kind, network],
         )
     return tombstone_count(store) - before
 

@@ -1,0 +1,133 @@
+"""The audit journal: audit entries made durable in a small file beside the store.
+
+A read audited by the server must be on disk before its answer leaves, but the server may not
+hold the DuckDB file's write lock (the CLI must be able to write beside it) and opening it for
+every request would cost more than the read. So the server appends its entries here, an SQLite
+file (``<store>.audit``) written with ``synchronous = FULL`` that several processes may open at
+once, in one transaction per batch of concurrent requests (a group commit), and moves them into
+the store's ``audit_log`` every few seconds (:func:`sway.privacy.audit.drain_journal`). Whoever
+drains first (the server, ``sway forget``, ``sway audit``) moves them; each entry keeps its
+``entry_id`` so that a move interrupted between the store's commit and the journal's delete is
+not stored twice. Deleted entries are overwritten (``secure_delete``) and the write-ahead log is
+truncated after each move, so nothing drained stays in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["AuditJournal", "JournalEntry", "journal_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq       INTEGER PRIMARY KEY,
+    entry_id  TEXT NOT NULL,
+    logged_at TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    subject   TEXT,
+    detail    TEXT
+)
+"""
+
+
+def journal_path(store_path: Path) -> Path:
+    """Where the journal of the store at ``store_path`` lives."""
+    return store_path.with_name(store_path.name + ".audit")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One audit entry as journaled (``detail`` already JSON)."""
+
+    entry_id: str
+    logged_at: datetime
+    actor: str
+    action: str
+    subject: str | None
+    detail: str | None
+
+
+class AuditJournal:
+    """The journal of one store: one connection, shared by threads one call at a time."""
+
+    def __init__(self, store_path: Path, *, busy_timeout: float = 10.0) -> None:
+        self.path = journal_path(store_path)
+        self._con = sqlite3.connect(
+            self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        self._con.execute("PRAGMA journal_mode = WAL")
+        self._con.execute("PRAGMA synchronous = FULL")
+        self._con.execute("PRAGMA secure_delete = ON")
+        self._con.execute(_SCHEMA)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def existing(cls, store_path: Path) -> AuditJournal | None:
+        """The journal when there is one (a reader need not create it)."""
+        return cls(store_path) if journal_path(store_path).exists() else None
+
+    def append(self, entries: Iterable[dict[str, Any]]) -> None:
+        """Write entries (``actor``, ``action``, ``subject``, ``detail``, ``at``) durably, in
+        one transaction."""
+        rows = [
+            (
+                uuid.uuid4().hex,
+                e["at"].isoformat(),
+                e["actor"],
+                e["action"],
+                e.get("subject"),
+                None if e.get("detail") is None else json.dumps(e["detail"], default=str),
+            )
+            for e in entries
+        ]
+        if not rows:
+            return
+        con = self._con
+        with self._lock:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.executemany(
+                    "INSERT INTO entries (entry_id, logged_at, actor, action, subject, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def pending(self) -> tuple[int, list[JournalEntry]]:
+        """The entries waiting to be moved, and the last ``seq`` among them (for :meth:`done`)."""
+        with self._lock:
+            rows = self._con.execute(
+                "SELECT seq, entry_id, logged_at, actor, action, subject, detail "
+                "FROM entries ORDER BY seq"
+            ).fetchall()
+        last = int(rows[-1][0]) if rows else 0
+        return last, [
+            JournalEntry(r[1], datetime.fromisoformat(r[2]), r[3], r[4], r[5], r[6]) for r in rows
+        ]
+
+    def done(self, last: int) -> None:
+        """Forget the entries up to ``last`` (they are in the store now), leaving no copy of
+        them in the file or its write-ahead log."""
+        with self._lock:
+            self._con.execute("DELETE FROM entries WHERE seq <= ?", [last])
+            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._con.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
