@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import base64
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -13,7 +15,8 @@ from sway.errors import SourceError
 from sway.events import Account
 from sway.sources.base import Rejected
 from sway.store import Store
-from sway.store.ingest import ingest_path, ingest_records
+from sway.store.ingest import BATCH_SIZE, ingest_path, ingest_records
+from sway.store.spool import leftover_spools, spool_root
 
 HEADER = "network,event_id,ts,actor,action,target,content_id,parent_id,text\n"
 
@@ -171,3 +174,55 @@ def test_kill_9_in_the_middle_leaves_all_or_nothing(tmp_path: Path) -> None:
     with Store.open(db) as store:
         assert count(store) == 10 + n
         assert store.scalar("SELECT count(DISTINCT event_id) FROM events") == 10 + n
+
+
+@pytest.mark.slow
+def test_kill_9_while_spooling_leaves_raw_input_only_until_the_next_writer(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        ingest_path(store, write_csv(tmp_path / "first.csv", rows(10, start=10_000_000)))
+    # Random text, so that it stays recognisable in the spool's compressed Parquet.
+    rng = random.Random(18)
+    texts = [base64.b64encode(rng.randbytes(18)).decode() for _ in range(400_000)]
+    big = tmp_path / "big.csv"
+    with big.open("w") as fh:
+        fh.write(HEADER)
+        for i, text in enumerate(texts):
+            fh.write(f"x,{i},2024-01-01T00:00:00Z,a{i % 1000},post,,c{i},,{text}\n")
+    root = spool_root(db)
+    cmd = [sys.executable, "-m", "sway.cli", "--db", str(db), "ingest", "-q", str(big)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spooled: Path | None = None
+    deadline = time.monotonic() + 60
+    # Wait for the first batch in the spool (the Parquet file grows by a row group per batch).
+    while spooled is None and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+        files = [f for f in root.glob("ingest-*/events.parquet") if f.stat().st_size > 2 << 20]
+        spooled = files[0] if files else None
+    assert proc.poll() is None, "ingest finished before it could be killed; use a bigger file"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert spooled is not None, "the input never showed up in the spool"
+    data = spooled.read_bytes()
+    seen = [t.encode() for t in texts[:BATCH_SIZE] if t.encode() in data]
+    assert seen, "the spool does not hold the input"
+
+    def holding(raw: bytes) -> list[Path]:
+        return [
+            p for p in tmp_path.rglob("*") if p.is_file() and p != big and raw in p.read_bytes()
+        ]
+
+    # The kill left the raw input in the store's spool folder, and only there.
+    assert spooled.parent.parent == root
+    assert holding(seen[0]) == [spooled]
+    with Store.open(db, read_only=True) as store:
+        assert store.spools_removed == 0  # readers only look
+    assert leftover_spools(db) == [spooled.parent]
+    with Store.open(db) as store:
+        assert store.spools_removed == 1
+        assert count(store) == 10
+        assert store.scalar("SELECT count(*) FROM ingests") == 1
+    assert list(root.iterdir()) == []
+    assert holding(seen[0]) == []

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import tempfile
 from pathlib import Path
+from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.conftest import FIXTURES, Keys
+from sway.api.routes import ingest as ingest_route
 from sway.store import Store
+from sway.store.ingest import IngestSummary
+from sway.store.spool import spool_root
 
 
 def events(n: int, *, start: int = 0, bad_at: int | None = None) -> list[dict]:
@@ -99,3 +105,43 @@ def test_files_in_any_format_are_read_as_the_cli_reads_them(db: Path, keys: Keys
         )
         assert unsupported.status_code == 415
     assert count(db) == 2
+
+
+def test_an_uploaded_file_waits_in_the_store_spool_and_never_in_tmp(
+    db: Path, keys: Keys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.conftest import settings_for
+    from sway.api.app import create_app
+
+    system_tmp = tmp_path / "tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    uploads: list[tuple[Path, bytes]] = []
+    ingest_path = ingest_route.ingest_path
+
+    def spy(store: Store, path: Path, **options: Any) -> IngestSummary:
+        uploads.append((path, path.read_bytes()))
+        return ingest_path(store, path, **options)
+
+    monkeypatch.setattr(ingest_route, "ingest_path", spy)
+    good = (
+        "network,event_id,ts,actor,action,target,content_id,parent_id,text\n"
+        "forum,s1,2024-05-01T12:00:00Z,ann,post,,s1,,hello\n"
+    )
+    bad = good + "forum,s2,not-a-time,bob,post,,,,x\n"
+    root = spool_root(db)
+    with TestClient(create_app(settings_for(db))) as client:
+        headers = {**keys.header("write"), "Content-Type": "text/csv"}
+        ok = client.post("/v1/events?filename=s.csv", headers=headers, content=good)
+        assert ok.status_code == 200 and ok.json()["new"] == 1
+        assert list(root.iterdir()) == []
+        refused = client.post("/v1/events", headers=headers, content=bad)
+        assert refused.status_code == 422
+        assert list(root.iterdir()) == []
+    # While it was read, the body sat in a spool of the store's own spool folder.
+    assert [(p.parent.parent, body) for p, body in uploads] == [
+        (root, good.encode()),
+        (root, bad.encode()),
+    ]
+    assert list(system_tmp.glob("sway-api-ingest-*")) == []
+    assert list(system_tmp.iterdir()) == []

@@ -71,6 +71,41 @@ def test_bad_arguments_are_clean_errors(db: Path) -> None:
     assert unknown.exit_code == 2 and "no API key 'nosuchid'" in unknown.stderr
 
 
+def test_a_person_id_that_is_a_path_is_refused_and_creates_nothing(db: Path) -> None:
+    def keys_and_audit() -> tuple[int, int]:
+        with Store.open(db, read_only=True) as store:
+            return (
+                int(store.scalar("SELECT count(*) FROM api_keys")),
+                int(store.scalar("SELECT count(*) FROM audit_log")),
+            )
+
+    before = keys_and_audit()
+    for person in ("../../x", "ada/../bob", "ada\nbob", " ada"):
+        refused = CliRunner().invoke(
+            cli, ["--db", str(db), "apikey", "create", "--name", "own", "--person", person]
+        )
+        assert refused.exit_code == 2, refused.output
+        assert refused.stdout == ""  # no key printed
+        message = refused.stderr.strip()
+        assert message.startswith(f"sway: error: person id {person!r}: expected a name of ")
+        assert "NETWORK:ACCOUNT" in message and "'..'" in message
+        assert "Traceback" not in refused.output
+    assert keys_and_audit() == before
+    # Over the API too: 422 naming the field, and nothing created.
+    admin = sway(db, "apikey", "create", "--name", "root", "--scope", "admin").strip()
+    before = keys_and_audit()
+    with TestClient(create_app(settings_for(db))) as client:
+        made = client.post(
+            "/v1/admin/keys",
+            headers={"X-API-Key": admin},
+            json={"name": "own", "scopes": ["self"], "person_id": "../../x"},
+        )
+        assert made.status_code == 422, made.text
+        error = made.json()["error"]
+        assert error["field"] == "body.person_id" and "person id '../../x'" in error["message"]
+    assert keys_and_audit()[0] == before[0]
+
+
 def test_keys_made_over_the_api_work_and_show_their_secret_once(db: Path) -> None:
     admin = sway(db, "apikey", "create", "--name", "root", "--scope", "admin").strip()
     with TestClient(create_app(settings_for(db))) as client:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from api.conftest import PERSON, SWAY, live_serve
+from sway.privacy.audit import REDACTED
 
 klout = pytest.importorskip("klout", reason="the dev extra installs klout==0.1.3")
 
@@ -159,21 +160,25 @@ def test_klout_client_drives_every_route_unchanged(server: tuple[Server, Path]) 
         "description": "Invalid or unprovided API key. All calls must have a key.",
     }
 
-    # The request lines are exactly those the client library builds (see docs/api.md).
+    # The request lines are exactly those the client library builds (see docs/api.md), the key
+    # redacted.
     gc.collect()  # the client's unclosed sockets go now, inside this test
     seen = srv.requests()
+    # The access log never shows the key itself (sway.api.logs).
+    hidden = REDACTED
+    assert not any(key in line for line in srv.lines)
     for target in (
-        f"/v2/identity.json/twitter?key={key}&screenName=Breaking911",
-        f"/v2/identity.json/tw/375721095?key={key}",
-        f"/v2/identity.json/gp/112975106809988327760?key={key}",
-        f"/v2/identity.json/ig/816029?key={key}",
-        f"/v2/identity.json/ks/{kid}?key={key}",
-        f"/v2/identity.json/klout/{kid}/tw?key={key}",
-        f"/v2/identity.json/klout/{kid}/gp?key={key}",
-        f"/v2/user.json/{kid}?key={key}",
-        f"/v2/user.json/{kid}/score?key={key}",
-        f"/v2/user.json/{kid}/topics?key={key}",
-        f"/v2/user.json/{kid}/influence?key={key}",
+        f"/v2/identity.json/twitter?key={hidden}&screenName=Breaking911",
+        f"/v2/identity.json/tw/375721095?key={hidden}",
+        f"/v2/identity.json/gp/112975106809988327760?key={hidden}",
+        f"/v2/identity.json/ig/816029?key={hidden}",
+        f"/v2/identity.json/ks/{kid}?key={hidden}",
+        f"/v2/identity.json/klout/{kid}/tw?key={hidden}",
+        f"/v2/identity.json/klout/{kid}/gp?key={hidden}",
+        f"/v2/user.json/{kid}?key={hidden}",
+        f"/v2/user.json/{kid}/score?key={hidden}",
+        f"/v2/user.json/{kid}/topics?key={hidden}",
+        f"/v2/user.json/{kid}/influence?key={hidden}",
     ):
         assert target in seen, target
 

@@ -18,10 +18,12 @@ from hypothesis import strategies as st
 from mangle import mangled_bytes, read_all_cleanly
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Event
-from sway.sources import detect
+from sway.sources import detect, stackexchange
 from sway.sources.base import Rejected
 from sway.sources.stackexchange import StackExchangeSource, site_key
+from sway.store import Store
 from sway.store.ingest import ingest_path
+from sway.store.spool import spool_root
 
 DEMO = Path(__file__).resolve().parents[2] / "data" / "demo" / "stackexchange-conlang-meta"
 TABLES = ("Posts.xml", "Comments.xml", "Votes.xml", "Users.xml")
@@ -159,6 +161,34 @@ def test_zip_and_7z_archives(tmp_path: Path) -> None:
         assert _actions(archive_path) == EXPECTED
         first = next(r for r in StackExchangeSource().read(archive_path) if isinstance(r, Event))
         assert first.event_id.startswith("conlang-meta:")
+
+
+def test_an_ingested_7z_is_extracted_into_the_store_spool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sevenzip = tmp_path / "conlang.meta.stackexchange.com.7z"
+    with py7zr.SevenZipFile(sevenzip, "w") as archive:
+        for table in TABLES:
+            archive.write(DEMO / table, table)
+    system_tmp = tmp_path / "tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    folders: list[Path] = []
+    extract = stackexchange._extract_7z
+
+    def spy(path: Path, into: Path) -> dict[str, tuple[str, Path]]:
+        folders.append(into)
+        return extract(path, into)
+
+    monkeypatch.setattr(stackexchange, "_extract_7z", spy)
+    db = tmp_path / "store" / "s.duckdb"
+    db.parent.mkdir()
+    with Store.open(db) as store:
+        assert ingest_path(store, sevenzip).new == sum(EXPECTED.values())
+    # Extracted inside the ingest's own spool, which went with it; nothing in $TMPDIR.
+    assert [f.parent.parent for f in folders] == [spool_root(db)]
+    assert list(spool_root(db).iterdir()) == []
+    assert list(system_tmp.iterdir()) == []
 
 
 def test_site_option_and_default(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from sway.api.models import CustomerIn, ErrorBody, MessageIn
 from sway.api.routes import ROUTERS
 from sway.api.settings import Settings
 from sway.api.state import ServiceState
+from sway.api.throttle import FailureThrottle
 from sway.web import install as install_dashboard
 
 __all__ = ["create_app"]
@@ -56,6 +57,8 @@ def create_app(settings: Settings, *, state: ServiceState | None = None) -> Fast
         openapi_url="/openapi.json",
     )
     app.state.sway = service
+    # Failed logins and bad keys per client address (sway.api.throttle).
+    app.state.failures = FailureThrottle()
     install_error_handlers(app)
     # Gzip only when the client asks (Accept-Encoding); small bodies and errors stay plain.
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -18,6 +18,7 @@ from fastapi import Depends, Request, WebSocket
 from sway.api.errors import ApiError
 from sway.api.keys import SCOPES, ApiKey
 from sway.api.state import AuditEntry, ServiceState
+from sway.api.throttle import authenticate
 from sway.privacy.audit import redact
 
 __all__ = [
@@ -90,7 +91,7 @@ def require(scope: str) -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.sway
-        key = _admit(state, state.authenticate(_secret(request)), scope)
+        key = _admit(state, authenticate(request, _secret(request)), scope)
         request.state.api_key = key
         return key
 
@@ -103,7 +104,7 @@ def require_klout(scope: str = "read") -> Callable[..., Awaitable[ApiKey]]:
 
     async def dependency(request: Request) -> ApiKey:
         state: ServiceState = request.app.state.sway
-        key = _admit(state, state.authenticate(request.query_params.get("key")), scope)
+        key = _admit(state, authenticate(request, request.query_params.get("key")), scope)
         request.state.api_key = key
         return key
 
@@ -203,7 +204,7 @@ async def websocket_key(websocket: WebSocket, scope: str) -> ApiKey | None:
     state: ServiceState = websocket.app.state.sway
     secret = _secret(websocket) or websocket.query_params.get("key")
     try:
-        return _admit(state, state.authenticate(secret), scope)
+        return _admit(state, authenticate(websocket, secret), scope)
     except ApiError as exc:
         await websocket.close(code=1008, reason=f"{exc.status} {exc.message}"[:120])
         return None

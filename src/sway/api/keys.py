@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sway.errors import ConfigError
+from sway.ids import check_person_id
 from sway.privacy.audit import record as audit
 from sway.store.db import Store
 from sway.store.queries import api_key_rows
@@ -147,13 +148,15 @@ def create_key(
 ) -> NewKey:
     """Create a key in one transaction (with its audit entry) and return it with its secret.
 
-    A key with ``person_id`` is that person's own key: its only scope is ``self``.
+    A key with ``person_id`` is that person's own key: its only scope is ``self``; the id
+    must be a valid person id (:func:`sway.ids.check_person_id`), else a
+    :class:`~sway.errors.ConfigError` and nothing is created.
     """
     if not name.strip():
         raise ConfigError("give the key a --name")
     chosen = _scopes(scopes)
-    if person_id is not None and not person_id.strip():
-        raise ConfigError("person: expected a person id, found nothing")
+    if person_id is not None:
+        check_person_id(person_id)  # before anything is written: a bad id creates nothing
     if (person_id is not None) != ("self" in chosen) or (person_id and chosen != ["self"]):
         raise ConfigError("a person's own key has the scope 'self' alone, and only it has")
     if rate_per_second is not None and not rate_per_second > 0:

@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sway.errors import ConfigError
+from sway.ids import check_person_id
 
 __all__ = [
     "AccountProfile",
@@ -333,6 +336,17 @@ class KeyCreateIn(BaseModel):
     person_id: str | None = Field(
         None, min_length=1, max_length=1000, description="For a person's own key (scope self)."
     )
+
+    @field_validator("person_id")
+    @classmethod
+    def _person_id(cls, value: str | None) -> str | None:
+        # The one rule of sway.ids, as a 422 naming body.person_id.
+        if value is not None:
+            try:
+                check_person_id(value)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class KeyCreated(KeyPublic):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from sway.privacy.leftovers import leftovers
 from sway.store.db import SCHEMA_VERSION, Store
+from sway.store.spool import leftover_spools, remove_spools
 
 __all__ = ["CheckReport", "check"]
 
@@ -122,5 +123,17 @@ def check(store: Store) -> CheckReport:
         report.problems.append(
             "an erasure is committed but the file is not yet rewritten; open the store for "
             "writing (e.g. `sway check`) to finish it"
+        )
+    report.checked.append("no raw input left in spools by a killed ingest")
+    if not store.read_only:
+        store.spools_removed += remove_spools(store.path)
+    if store.spools_removed:
+        report.checked.append(f"removed {store.spools_removed:,} spools that killed ingests left")
+    left = leftover_spools(store.path)
+    if left:
+        report.problems.append(
+            f"{len(left):,} spool folders left by a killed ingest hold raw input "
+            f"({', '.join(str(p) for p in left)}); open the store for writing "
+            "(e.g. `sway check`) to remove them"
         )
     return report

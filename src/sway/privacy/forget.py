@@ -26,6 +26,7 @@ from sway.privacy.tombstones import Party, add_tombstones, digest, fold_handle, 
 from sway.store.db import REWRITE_KEY, Store
 from sway.store.people import AccountRef, parse_account_ref
 from sway.store.queries import klout_id
+from sway.store.spool import remove_spools
 
 __all__ = ["ERASED", "ForgetReport", "erase_parties", "forget", "resolve_person"]
 
@@ -182,6 +183,8 @@ def forget(
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    # Raw input that killed ingests left may name the erased: it goes before the file is rewritten.
+    remove_spools(store.path)
     if rewrite and store.rewrite_pending():
         store.rewrite()
     return report

@@ -62,11 +62,11 @@ def _install(store: Store) -> None:
 
 
 def _networks(store: Store) -> str:
-    """SQL for the networks a candidate is hashed under: those of the tombstones, and every
-    network the store knows when older tombstones do not say theirs."""
+    """SQL for the networks a candidate is hashed under (``$klout`` is :data:`KLOUT`): those of
+    the tombstones, and every network the store knows when older tombstones do not say theirs."""
     return (
         "SELECT DISTINCT network FROM tombstones WHERE network IS NOT NULL "
-        f"UNION SELECT '{KLOUT}' "
+        "UNION SELECT $klout "
         "UNION SELECT DISTINCT network FROM events "
         "WHERE EXISTS (SELECT 1 FROM tombstones WHERE network IS NULL) "
         "UNION SELECT DISTINCT network FROM accounts "
@@ -96,7 +96,7 @@ def _hit_keys(store: Store, values: str, params: dict[str, object]) -> str:
     tombstoned account (or one of ``params["names"]``); returns its name."""
     store.con.execute(
         f"CREATE OR REPLACE TEMP TABLE _named AS {_named_sql(store, values)}",
-        {"salt": salt(store), "names": [], **params},
+        {"salt": salt(store), "names": [], "klout": KLOUT, **params},
     )
     return "_named"
 
@@ -183,7 +183,8 @@ def leftovers(store: Store) -> dict[str, int]:
         values = f'SELECT DISTINCT CAST("{column}" AS VARCHAR) AS key, key AS text FROM "{table}"'
         count = int(
             store.scalar(
-                f"SELECT count(*) FROM ({_named_sql(store, values)})", {"salt": key, "names": []}
+                f"SELECT count(*) FROM ({_named_sql(store, values)})",
+                {"salt": key, "names": [], "klout": KLOUT},
             )
         )
         if count:

@@ -19,7 +19,6 @@ import binascii
 import hashlib
 import mmap
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -33,6 +32,7 @@ from sway.sources._bluesky_records import is_did, profile_account, record_events
 from sway.sources._io import iter_lines, open_binary
 from sway.sources._social import Seen, as_dict, as_list, as_str
 from sway.sources.base import Record, Rejected
+from sway.sources.scratch import scratch_file
 
 __all__ = ["read_car", "read_firehose_cbor", "read_firehose_json"]
 
@@ -285,8 +285,9 @@ def _map(path: Path, stack: ExitStack) -> bytes | mmap.mmap:
     try:
         raw: IO[bytes]
         if path.suffix.lower() in _COMPRESSED:
-            # mmap needs a real file: inflate to an anonymous temporary one (closed by ``stack``).
-            raw = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+            # mmap needs a real file: inflate to an anonymous temporary one (closed by ``stack``)
+            # in the caller's scratch space (when ingesting, the store's spool folder).
+            raw = stack.enter_context(scratch_file())
             with open_binary(path) as fh:
                 shutil.copyfileobj(fh, raw)
         else:

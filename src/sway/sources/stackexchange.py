@@ -19,15 +19,14 @@ without their numeric ids colliding:
 Reading is streaming (``lxml.etree.iterparse`` with element clearing). Comments and votes
 name only the post they are about, so the owner, question and tags of every post are kept in
 a compact index (a few bytes per post id, in NumPy arrays) built by a first pass over
-``Posts.xml``. A ``.7z`` archive is extracted to a temporary folder first; ``.zip`` members are
-read in place. See ``docs/formats.md``.
+``Posts.xml``. A ``.7z`` archive is extracted first (when ingesting, into the store's spool
+folder: :mod:`sway.sources.scratch`); ``.zip`` members are read in place. See ``docs/formats.md``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +43,7 @@ from sway.sources._archive import ZIP_ERRORS, check_zip, zip_opener
 from sway.sources._html import html_text
 from sway.sources._io import open_binary, peek, strip_compression
 from sway.sources.base import Record, Rejected, Source
+from sway.sources.scratch import scratch_folder
 
 __all__ = ["StackExchangeSource", "site_key"]
 
@@ -169,8 +169,9 @@ def _open_dump(path: Path, site: str) -> Iterator[_Dump]:
             yield dump
         return
     if head.startswith(_7Z_MAGIC):
-        with tempfile.TemporaryDirectory(prefix="sway-7z-") as tmp:
-            for table, (member, file) in _extract_7z(path, Path(tmp)).items():
+        # Extracted where the caller says (``sway ingest``: the store's spool folder).
+        with scratch_folder("7z-") as tmp:
+            for table, (member, file) in _extract_7z(path, tmp).items():
                 dump.tables[table] = _Table(table, f"{path}/{member}", _opener(file))
             yield dump
         return

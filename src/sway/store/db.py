@@ -14,6 +14,7 @@ from typing import Any, Self
 import duckdb
 
 from sway.errors import StoreError
+from sway.store.spool import remove_spools
 
 __all__ = [
     "DEFAULT_DB",
@@ -109,6 +110,8 @@ class Store:
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
+        #: Leftover spools (:mod:`sway.store.spool`) that :meth:`open` removed.
+        self.spools_removed = 0
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no such store; run `sway ingest` first")
         self.con = self._connect(lock_wait if lock_wait is not None else _env_lock_wait())
@@ -152,7 +155,9 @@ class Store:
         """Open (creating and migrating as needed) the store at ``path``.
 
         ``lock_wait`` is how many seconds to wait while another process holds the store's lock
-        (default: ``$SWAY_LOCK_WAIT``, else 10).
+        (default: ``$SWAY_LOCK_WAIT``, else 10). Opened for writing, it also finishes an
+        erasure a crash cut short and removes the spools that killed ingests left
+        (:attr:`spools_removed` says how many).
         """
         store = cls(
             path if path is not None else default_db_path(),
@@ -173,6 +178,12 @@ class Store:
                 # An erasure committed but the process died before the file was rewritten:
                 # finish it now, so that no erased byte outlives the next writer.
                 store.rewrite()
+            # Likewise the raw input that a killed ingest left in its spool.
+            try:
+                store.spools_removed = remove_spools(store.path)
+            except BaseException:
+                store.close()
+                raise
         return store
 
     def __enter__(self) -> Self:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +32,9 @@ from sway.events import (
 from sway.privacy.guard import guard_ingest
 from sway.sources import detect, get_source
 from sway.sources.base import Record, Rejected, Source
+from sway.sources.scratch import scratch_in
 from sway.store.db import Store
+from sway.store.spool import new_spool
 
 __all__ = [
     "BATCH_SIZE",
@@ -119,62 +119,65 @@ def ingest_records(
 ) -> IngestSummary:
     """Write ``records`` into ``store`` in one transaction.
 
-    Records are first spooled to Parquet files next to the store (constant memory however
-    large the input), then merged into the store by one transaction: new events appended,
-    accounts merged, the ingest logged. A :class:`Rejected` record aborts the whole ingest
+    Records are first spooled to Parquet files in the store's spool folder
+    (:mod:`sway.store.spool`: constant memory however large the input), then merged into the
+    store by one transaction: new events appended, accounts merged, the ingest logged. A :class:`Rejected` record aborts the whole ingest
     (raising its error) unless ``rejects`` is given, in which case its reason and raw text go
     there and the rest goes in. ``on_progress`` is called with the number of records read.
     """
+    if store.read_only:
+        raise StoreError(f"{store.path}: cannot ingest into a store opened read-only")
     read = rejected = seq = 0
     events: list[Event] = []
     accounts: list[Account] = []
-    spool_dir = Path(tempfile.mkdtemp(prefix=f".{store.path.name}.ingest-", dir=store.path.parent))
-    event_spool = _Spool(spool_dir / "events.parquet", EVENT_SCHEMA)
-    account_spool = _Spool(spool_dir / "accounts.parquet", ACCOUNT_SCHEMA)
-    try:
-        for record in records:
-            seq += 1
-            if isinstance(record, Event):
-                read += 1
-                events.append(record)
-                if len(events) >= BATCH_SIZE:
-                    event_spool.write(events_to_arrow(events), seq - len(events))
-                    events.clear()
-            elif isinstance(record, Account):
-                accounts.append(record)
-                if len(accounts) >= BATCH_SIZE:
-                    account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
-                    accounts.clear()
-            elif isinstance(record, Rejected):
-                if rejects is None:
-                    raise record.error
-                rejected += 1
-                rejects.write(_reject_line(record))
-            if on_progress is not None and seq % 10_000 == 0:
+    # The spool and whatever an importer extracts (``scratch_in``) sit in the store's spool
+    # folder: removed when this ends, and by the next writer if the process is killed.
+    with new_spool(store.path, "ingest") as spool_dir, scratch_in(spool_dir):
+        event_spool = _Spool(spool_dir / "events.parquet", EVENT_SCHEMA)
+        account_spool = _Spool(spool_dir / "accounts.parquet", ACCOUNT_SCHEMA)
+        try:
+            for record in records:
+                seq += 1
+                if isinstance(record, Event):
+                    read += 1
+                    events.append(record)
+                    if len(events) >= BATCH_SIZE:
+                        event_spool.write(events_to_arrow(events), seq - len(events))
+                        events.clear()
+                elif isinstance(record, Account):
+                    accounts.append(record)
+                    if len(accounts) >= BATCH_SIZE:
+                        account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
+                        accounts.clear()
+                elif isinstance(record, Rejected):
+                    if rejects is None:
+                        raise record.error
+                    rejected += 1
+                    rejects.write(_reject_line(record))
+                if on_progress is not None and seq % 10_000 == 0:
+                    on_progress(seq)
+            if events:
+                event_spool.write(events_to_arrow(events), seq - len(events))
+            if accounts:
+                account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
+            event_spool.close()
+            account_spool.close()
+            if on_progress is not None:
                 on_progress(seq)
-        if events:
-            event_spool.write(events_to_arrow(events), seq - len(events))
-        if accounts:
-            account_spool.write(accounts_to_arrow(accounts), seq - len(accounts))
-        event_spool.close()
-        account_spool.close()
-        if on_progress is not None:
-            on_progress(seq)
-        return _merge(
-            store,
-            events=event_spool.path,
-            accounts=account_spool.path,
-            source=source,
-            format=format,
-            sha256=sha256,
-            read=read,
-            rejected=rejected,
-        )
-    finally:
-        for spool in (event_spool, account_spool):
-            with contextlib.suppress(Exception):
-                spool.close()
-        shutil.rmtree(spool_dir, ignore_errors=True)
+            return _merge(
+                store,
+                events=event_spool.path,
+                accounts=account_spool.path,
+                source=source,
+                format=format,
+                sha256=sha256,
+                read=read,
+                rejected=rejected,
+            )
+        finally:
+            for spool in (event_spool, account_spool):
+                with contextlib.suppress(Exception):
+                    spool.close()
 
 
 def _reject_line(record: Rejected) -> str:
@@ -312,10 +315,12 @@ def ingest_path(
     rejects: IO[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
     on_detect: Callable[[Path, Source], None] | None = None,
+    logged_as: str | None = None,
 ) -> IngestSummary:
     """Ingest one file or folder in one transaction.
 
-    ``format="auto"`` recognises the format from the content. A folder that one importer
+    ``logged_as`` is what the ingest log names it (default: the path). ``format="auto"``
+    recognises the format from the content. A folder that one importer
     reads as a whole (an archive export, a data dump) goes to it; any other folder is read
     file by file, each file by the importer that recognises it.
     """
@@ -338,7 +343,7 @@ def ingest_path(
     return ingest_records(
         store,
         itertools.chain.from_iterable(source.read(file) for file, source in plan),
-        source=str(path),
+        source=str(path) if logged_as is None else logged_as,
         format="+".join(names) or "none",
         sha256=sha256_of(path),
         rejects=rejects,

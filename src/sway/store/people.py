@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sway.errors import ConfigError, SourceError
+from sway.ids import check_person_id
 from sway.store.db import Store
 
 __all__ = [
@@ -45,8 +46,7 @@ def parse_account_ref(text: str) -> AccountRef:
 
 def link(store: Store, person_id: str, accounts: Iterable[AccountRef]) -> int:
     """Say that ``accounts`` belong to ``person_id`` (created if new). Returns links added."""
-    if not person_id.strip():
-        raise ConfigError("expected a person id, found nothing")
+    check_person_id(person_id)
     refs = list(accounts)
     con = store.con
     con.execute("BEGIN TRANSACTION")
@@ -125,6 +125,12 @@ def import_mapping(store: Store, path: Path) -> int:
                             line=reader.line_num,
                             field=field,
                         )
+                try:
+                    check_person_id(row["person"].strip())
+                except ConfigError as exc:
+                    raise SourceError(
+                        str(exc), path=path, line=reader.line_num, field="person"
+                    ) from None
                 rows.append(
                     (
                         row["person"].strip(),

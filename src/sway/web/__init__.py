@@ -19,9 +19,10 @@ from fastapi.staticfiles import StaticFiles
 
 from sway.api.errors import ApiError
 from sway.errors import SwayError
-from sway.web.auth import LoginRequired, MissingScope, RateLimited
+from sway.web.auth import ForgedPost, LoginRequired, MissingScope, RateLimited
 from sway.web.render import HERE, render
 from sway.web.routes import router
+from sway.web.sessions import SessionStore
 
 __all__ = ["install"]
 
@@ -32,7 +33,9 @@ _PAGE_ERRORS = (ApiError, RequestValidationError, SwayError)
 
 
 def install(app: FastAPI) -> None:
-    """Add the dashboard's pages, static files and error pages to the API's ``app``."""
+    """Add the dashboard's pages, static files and error pages to the API's ``app``, and its
+    sessions (in memory, on ``app.state``)."""
+    app.state.dashboard_sessions = SessionStore()
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -40,7 +43,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         return exc.redirect()
 
-    async def missing_scope(request: Request, exc: Exception) -> Response:
+    async def forbidden(request: Request, exc: Exception) -> Response:
         return render(request, "error.html", {"status": 403, "message": str(exc)}, status=403)
 
     async def rate_limited(request: Request, exc: Exception) -> Response:
@@ -50,7 +53,8 @@ def install(app: FastAPI) -> None:
         return response
 
     app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(MissingScope, missing_scope)
+    app.add_exception_handler(MissingScope, forbidden)
+    app.add_exception_handler(ForgedPost, forbidden)
     app.add_exception_handler(RateLimited, rate_limited)
     for kind, handler in list(app.exception_handlers.items()):
         if isinstance(kind, type) and issubclass(kind, _PAGE_ERRORS):

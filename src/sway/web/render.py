@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from sway import __version__
+from sway.web.auth import form_token
 
 __all__ = ["HERE", "render"]
 
@@ -71,6 +72,8 @@ _env.globals.update(
 def render(
     request: Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> HTMLResponse:
+    # Every form of a session carries its token (sway.web.auth.check_post).
+    context = {"csrf": form_token(request), **context}
     response = _templates.TemplateResponse(request, template, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -1,7 +1,9 @@
 """The dashboard's pages. Thin, as the API's routes are: parse, call :mod:`sway.api.service`
 (or :mod:`sway.web.profile`, which calls it), render a template.
 
-Every page needs the session's key (:mod:`sway.web.auth`); errors are rendered as pages by
+Every page needs the session's key (:mod:`sway.web.auth`), and every ``POST`` passes
+:func:`~sway.web.auth.check_post` (same origin, the session's form token), a dependency of the
+whole router so that no form can be added without it; errors are rendered as pages by
 :func:`sway.web.install`'s handlers, not as JSON.
 """
 
@@ -13,25 +15,35 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from sway.api import service
+from sway.api.deps import read_entry
 from sway.api.errors import ApiError
 from sway.api.keys import ApiKey
 from sway.api.models import CampaignPlan
 from sway.api.routes.privacy import change_visibility, erase_person, export_data
 from sway.api.routes.triage import triager
-from sway.api.state import AuditEntry, ServiceState
+from sway.api.state import ServiceState
 from sway.triage import order_queue
-from sway.web.auth import authorize, forget_key, is_own, keep_key, may_sign_in, safe_next
+from sway.web.auth import (
+    authorize,
+    check_login,
+    check_post,
+    end_session,
+    is_own,
+    may_sign_in,
+    safe_next,
+    start_session,
+)
 from sway.web.inbox import example_inbox, parse_inbox
 from sway.web.profile import ProfilePage, account_page, person_page
 from sway.web.render import render
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(check_post)])
 PAGE_SIZE = 25
 NetworkQuery = Annotated[str | None, Query(pattern=r"^([a-z][a-z0-9_.-]{0,63})?$")]
 TopicQuery = Annotated[str | None, Query(max_length=200)]
@@ -58,7 +70,7 @@ def login(
     key: Annotated[str, Form(max_length=200)],
     next: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
-    found = _state(request).authenticate(key)
+    found = check_login(request, key)
     if found is None or not may_sign_in(found):
         error = (
             "This key is not valid (or was revoked)."
@@ -71,14 +83,14 @@ def login(
         # A person's own key opens that person's page, not the leaderboards.
         target = f"/people/{quote(found.person_id, safe='')}"
     response = RedirectResponse(target, status_code=303)
-    keep_key(request, response, key.strip())
+    start_session(request, response, found)
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
     response = RedirectResponse("/login", status_code=303)
-    forget_key(response)
+    end_session(request, response)
     return response
 
 
@@ -155,15 +167,9 @@ def leaderboards(
 
 
 def _audit(request: Request, key: ApiKey, kind: str, subject: str | None) -> None:
-    """Write the read of a person's data to the audit log, as the API's routes do."""
-    _state(request).record(
-        AuditEntry(
-            actor=key.key_id,
-            action=f"read.{kind}",
-            subject=subject,
-            detail={"route": request.url.path, "query": request.url.query or None},
-        )
-    )
+    """Write the read of a person's data to the audit log, as the API's routes do (durably,
+    before the page is rendered)."""
+    _state(request).record(read_entry(request, key, kind, subject))
 
 
 def _profile(request: Request, key: ApiKey, page: ProfilePage) -> Response:
@@ -207,8 +213,8 @@ def visibility_form(
     next: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Response:
     """Publish or hide a person's score (admin sessions only), as
-    ``PUT /v1/privacy/people/{id}/visibility`` does; back to the page it was posted from. The
-    session cookie is SameSite=Strict, so another site cannot post this form."""
+    ``PUT /v1/privacy/people/{id}/visibility`` does; back to the page it was posted from
+    (checked by :func:`~sway.web.auth.check_post` like every form)."""
     key = authorize(request, "admin")
     change_visibility(_state(request), person_id, _VISIBILITY[public], key=key)
     return RedirectResponse(safe_next(next or f"/people/{quote(person_id, safe='')}"), 303)
@@ -233,8 +239,8 @@ def erase_form(
     request: Request, person_id: str, confirm: Annotated[str, Form(max_length=500)] = ""
 ) -> Response:
     """Erase a person for good (admin sessions only), as ``DELETE /v1/privacy/people/{id}``
-    does: the id typed again confirms it. The session cookie is SameSite=Strict, so another
-    site cannot post this form."""
+    does: the id typed again confirms it (checked by :func:`~sway.web.auth.check_post` like
+    every form)."""
     key = authorize(request, "admin")
     if confirm.strip() != person_id:
         raise ApiError(

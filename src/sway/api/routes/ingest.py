@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import tempfile
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,10 +17,11 @@ from sway.api.errors import ApiError
 from sway.api.keys import ApiKey
 from sway.api.models import IngestResult
 from sway.api.state import AuditEntry, ServiceState
-from sway.errors import SourceError
+from sway.errors import SourceError, StoreError
 from sway.events import make_event
 from sway.sources.base import Record, Rejected
 from sway.store.ingest import IngestSummary, ingest_path, ingest_records
+from sway.store.spool import new_spool
 
 __all__ = ["router"]
 
@@ -96,6 +97,12 @@ def _json_events(body: bytes) -> list[Record]:
     return records
 
 
+def _unspooled(text: str, folder: Path) -> str:
+    """``text`` without the spool folder: the upload named as the client named it
+    (``mine.csv:3: ...``), never a path of the server."""
+    return text.replace(f"{folder}{os.sep}", "")
+
+
 def _ingest(
     state: ServiceState,
     key: ApiKey,
@@ -132,11 +139,26 @@ def _ingest(
                     field="header.content-type",
                 )
             name = Path(filename).name if filename else f"upload{suffix}"
-            with tempfile.TemporaryDirectory(prefix="sway-api-ingest-") as tmp:
-                path = Path(tmp) / name
+            # The body is raw input: it waits in the store's spool folder, never the system
+            # temporary directory, so that a server killed mid-ingest leaves it where the next
+            # writer removes it. It is written before the write connection opens, to hold the
+            # store's lock no longer than the ingest: the spool's own lock, not the store's,
+            # keeps other writers' clean-up away from it (see sway.store.spool).
+            with new_spool(state.gate.path, "api") as folder:
+                path = folder / name
                 path.write_bytes(body)
-                with state.gate.write() as store:
-                    summary = ingest_path(store, path, format=fmt, rejects=rejects)
+                try:
+                    with state.gate.write() as store:
+                        summary = ingest_path(
+                            store, path, format=fmt, rejects=rejects, logged_as=source
+                        )
+                except SourceError as exc:
+                    exc.path = exc.path and _unspooled(exc.path, folder)
+                    raise
+                except StoreError as exc:
+                    raise StoreError(_unspooled(str(exc), folder)) from None
+            if rejects is not None:
+                rejects = io.StringIO(_unspooled(rejects.getvalue(), folder))
     except SourceError as exc:
         where = f"events[{exc.record - 1}]" if isinstance(exc.record, int) else None
         if exc.line is not None:
