@@ -62,6 +62,11 @@ _RULES: tuple[tuple[str, str], ...] = (
         "(SELECT count(*) FROM scores s WHERE s.run_id = r.run_id)",
     ),
     (
+        "every withdrawal names a published run",
+        "SELECT count(*) FROM run_withdrawals w WHERE NOT EXISTS "
+        "(SELECT 1 FROM score_runs r WHERE r.run_id = w.run_id)",
+    ),
+    (
         "every topic row belongs to a topic run",
         "SELECT count(*) FROM account_topics t WHERE NOT EXISTS "
         "(SELECT 1 FROM topic_runs r WHERE r.topic_run_id = t.topic_run_id)",

@@ -20,7 +20,7 @@ from typing import Any
 
 from sway.errors import ConfigError
 from sway.privacy.audit import drain_journal, record
-from sway.privacy.leftovers import scrub_audit, scrub_derived_ids
+from sway.privacy.leftovers import scrub_audit, scrub_derived_ids, scrub_withdrawals
 from sway.privacy.scrub import ScrubCounts, scrub_events
 from sway.privacy.tombstones import Party, add_tombstones, digest, fold_handle, salt
 from sway.store.db import REWRITE_KEY, Store
@@ -331,11 +331,15 @@ def erase_parties(
 
 def _scrub_other_forms(store: Store, *, people: Iterable[str]) -> dict[str, int]:
     """Every other form of the erased ids (handles with or without ``@``, ``tw:ID``, Klout
-    ids, DIDs inside post URIs, query strings of logged reads), found through the tombstones."""
+    ids, DIDs inside post URIs, query strings of logged reads, reasons of run withdrawals),
+    found through the tombstones."""
     counts = scrub_derived_ids(store)
     audited = scrub_audit(store, people=people)
     if audited:
         counts["audit_log.named"] = audited
+    reasons = scrub_withdrawals(store, people=people)
+    if reasons:
+        counts["run_withdrawals.reason"] = reasons
     return counts
 
 

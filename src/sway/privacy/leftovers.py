@@ -11,7 +11,7 @@ is a tombstone (:mod:`sway.privacy.tombstones`): the store needs no erased id in
 find one.
 
 Used three ways: an erasure scrubs what it can reach (:func:`scrub_audit`,
-:func:`scrub_derived_ids`); the audit entries that a server writes after an erasure are scrubbed
+:func:`scrub_derived_ids`, :func:`scrub_withdrawals`); the audit entries that a server writes after an erasure are scrubbed
 as they land; and ``sway check`` counts what is left in any text column (:func:`leftovers`).
 Tokens shorter than 3 characters are not searched, as in :mod:`sway.privacy.scrub`.
 """
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from sway.privacy.tombstones import KLOUT, salt
 from sway.store.db import Store
 
-__all__ = ["leftovers", "scrub_audit", "scrub_derived_ids"]
+__all__ = ["leftovers", "scrub_audit", "scrub_derived_ids", "scrub_withdrawals"]
 
 #: Characters that end a token: no id or handle contains them (``/`` splits URIs and routes).
 _SEPARATORS = r"""[\s"'<>(){}\[\],;&=?#|/+\\]+"""
@@ -160,6 +160,27 @@ def scrub_derived_ids(store: Store) -> dict[str, int]:
             counts[f"{table}.{column}"] = deleted
     store.con.execute("DROP TABLE IF EXISTS _named")
     return counts
+
+
+def scrub_withdrawals(store: Store, *, people: Iterable[str] = ()) -> int:
+    """Replace the reasons of run withdrawals that name an erased account, or one of the
+    erased ``people``, by ``[erased]`` (an operator's free text may name whom a run wronged).
+    Inside the caller's transaction; returns how many reasons were replaced."""
+    names = sorted(set(people))
+    if not names and not _has_tombstones(store):
+        return 0
+    _install(store)
+    named = _hit_keys(
+        store, "SELECT run_id AS key, reason AS text FROM run_withdrawals", {"names": names}
+    )
+    changed = int(
+        store.con.execute(
+            f"UPDATE run_withdrawals SET reason = '[erased]' "
+            f"WHERE run_id IN (SELECT key FROM {named})"
+        ).fetchall()[0][0]
+    )
+    store.con.execute("DROP TABLE IF EXISTS _named")
+    return changed
 
 
 def leftovers(store: Store) -> dict[str, int]:
