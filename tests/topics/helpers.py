@@ -119,7 +119,10 @@ def fit(
     score: dict[str, Any] | None = None,
     **params: Any,
 ) -> TopicModel:
-    """Run the topic model on ``events`` (content: every event) through DuckDB."""
+    """Run the topic model on ``events`` (content: every event) through DuckDB; the topic step's
+    own window and decay follow the score's unless given (``window_days``, ``half_life_days``)."""
+    for name in ("window_days", "half_life_days"):
+        params.setdefault(name, (score or SCORE).get(name, SCORE[name]))
     table = events_to_arrow(events)
     engine = DuckDBEngine.from_events(table, links=links)
     factors = None

@@ -119,3 +119,39 @@ def test_yake_keyphrases() -> None:
     assert phrases and any("deep learning" in p.lower() for p in phrases)
     assert not any("example" in p.lower() or "someone" in p.lower() for p in phrases)
     assert extractor("too short", "en") == []
+
+
+def test_source_tags_are_matched_in_the_language_of_their_community() -> None:
+    from sway.topics.extract import community_of, tag_languages
+    from sway.topics.model import matcher_for
+    from sway.topics.ontology import default_ontology
+
+    # A French-language site whose tags are English (French Language Meta): the tag "chat"
+    # is a chat room, not the French name of "Cats"; hashtags in the text stay French.
+    english_tags = ["discussion", "feature-request", "support", "bug", "tags", "moderation"]
+    items = [
+        {
+            "network": "stackexchange",
+            "content_id": f"fr-meta:post:{i}",
+            "actor": f"u{i}",
+            "action": "post",
+            "tags": [english_tags[i % len(english_tags)], "status-completed", "chat"],
+            "text": "Bonjour à tous, je pense que la salle de discussion est très utile pour nous",
+        }
+        for i in range(12)
+    ]
+    assert community_of("stackexchange", "fr-meta:post:1") == "stackexchange:fr-meta"
+    assert community_of("mastodon", "https://a.example/1") == "mastodon"
+    languages = tag_languages(items)
+    assert languages == {"stackexchange:fr-meta": "en"}
+    tree = default_ontology()
+    annotator = Annotator(matcher_for(tree), extractor=NoKeyphrases(), tag_language=languages)
+    found = {
+        (r["post_id"], r["term"]): r["topic_id"] for r in annotator.annotate(items).to_pylist()
+    }
+    assert found[("fr-meta:post:0", "chat")] == "tag:chat"
+    cats = tree.resolve("Cats").id
+    assert cats not in found.values()
+    # Without the community's language, the French text would have made it "Chats" (Cats).
+    plain = Annotator(matcher_for(tree), extractor=NoKeyphrases())
+    assert cats in {r["topic_id"] for r in plain.annotate(items[:1]).to_pylist()}

@@ -12,9 +12,9 @@ from sway.engines.duckdb import DuckDBEngine
 from sway.errors import ConfigError
 from sway.events import events_to_arrow
 from sway.scoring.scorer import InfluenceScorer
-from sway.topics.model import TopicModel
+from sway.topics.model import TopicContext, TopicModel
 
-from .helpers import AS_OF, SCORE, ev, fit, likes, one, post, rows
+from .helpers import AS_OF, SCORE, ev, fit, likes, one, post, rows, tiny_ontology
 
 
 def test_engagement_received_makes_expertise_not_posting() -> None:
@@ -170,3 +170,30 @@ def test_unknown_parameters_are_refused() -> None:
         TopicModel(min_post=2)
     with pytest.raises(ConfigError, match="period"):
         fit([post("a", "p1", "linguistics")], period="year")
+
+
+def test_the_topic_step_has_its_own_time_scale() -> None:
+    # Engagement from two years ago, outside a 90-day score window with a two-week decay.
+    events = [post("a", "p1", "linguistics", days_ago=700), post("a", "p2", "linguistics")]
+    events += likes("p1", "a", "r1", "r2", days_ago=700) + likes("p2", "a", "r3")
+    score = {"window_days": 90.0, "half_life_days": 14.0}
+    table = events_to_arrow(events)
+    engine = DuckDBEngine.from_events(table)
+    try:
+        model = TopicModel().fit(
+            engine,
+            table,
+            ontology=tiny_ontology(),
+            context=TopicContext(as_of=AS_OF, score_params=score),
+            topic_engine=DuckDBEngine.from_events,
+        )
+    finally:
+        engine.close()
+    row = one(model, "a", "ling")
+    # By default: all history, half-life one year (the old likes count about a quarter each).
+    assert row["evidence_count"] == 3 and row["shown"]
+    recent = math.log(1 + 0.5 ** (2 / 365))
+    old = 2 * math.log(1 + 0.5 ** (700 / 365))
+    assert row["expertise"] == pytest.approx(recent + old, rel=1e-6)
+    windowed = fit(events, score=score, window_days=90.0, half_life_days=14.0)
+    assert one(windowed, "a", "ling")["evidence_count"] == 1

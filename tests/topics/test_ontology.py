@@ -39,8 +39,8 @@ def test_multilingual_names_aliases_and_a_dag() -> None:
 
 def test_find_prefers_a_topic_over_a_super_topic_of_the_same_name() -> None:
     tree = default_ontology()
-    fashion = tree.resolve("Fashion")
-    assert not (fashion.slug or "").endswith("-super")
+    fashion = tree.find("Fashion")
+    assert fashion is not None and not (fashion.slug or "").endswith("-super")
     assert tree.find("no such topic at all") is None
     with pytest.raises(ConfigError, match="no topic"):
         tree.resolve("no such topic at all")
@@ -105,3 +105,20 @@ def test_custom_ontology_errors_name_file_and_line(
 def test_missing_ontology_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such ontology"):
         load_ontology(tmp_path / "absent.csv")
+
+
+def test_a_shared_name_is_ambiguous_and_lists_the_candidates() -> None:
+    from sway.topics.ontology import AmbiguousTopic
+
+    tree = default_ontology()
+    # Six Klout super-topics share their name with a topic below them.
+    with pytest.raises(AmbiguousTopic) as caught:
+        tree.resolve("Entertainment")
+    assert sorted(slug or "" for _, _, slug in caught.value.candidates) == [
+        "entertainment",
+        "entertainment-super",
+    ]
+    assert "entertainment-super" in str(caught.value) and "give the slug" in str(caught.value)
+    assert [t.slug for t in tree.candidates("entertainment-super")] == ["entertainment-super"]
+    assert tree.resolve("news-and-media").slug == "news-and-media"
+    assert len(tree.candidates("News and Media")) == 2

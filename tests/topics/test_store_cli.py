@@ -241,3 +241,16 @@ def test_evaluate_on_a_stack_exchange_dump(tmp_path: Path) -> None:
     topics = result["sites"]["conlang-meta"]["topics"]
     assert topics["users"] >= 5 and topics["rate"] >= 0.9
     assert result["sites"]["conlang-meta"]["prediction"]["tags"]
+
+
+def test_an_ambiguous_topic_name_is_answered_with_the_candidates(db: Path, tmp_path: Path) -> None:
+    tree = tmp_path / "twice.csv"
+    tree.write_text(
+        "id,name,parents,aliases\nlang,Language,,linguistics\nlang2,Language,,machine-learning\n",
+        encoding="utf-8",
+    )
+    run(db, "topics", "compute", "--ontology", str(tree), "-p", "min_posts=1")
+    out = run(db, "topics", "top", "-t", "Language", code=2).output
+    assert "ambiguous" in out and "id lang" in out and "id lang2" in out
+    assert "Traceback" not in out
+    assert "t:ada" in run(db, "topics", "top", "-t", "lang").output  # an id is never ambiguous

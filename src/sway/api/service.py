@@ -230,11 +230,14 @@ def topic_leaderboard(
     With ``network``: accounts on it, or people with an account on it."""
     from sway.errors import ConfigError, ScoringError
     from sway.store.topics import topic_leaderboard as board
+    from sway.topics.ontology import AmbiguousTopic
 
     try:
         _, rows = board(
             store, topic, network=None if people else network, people=people, limit=TOPIC_BOARD_CAP
         )
+    except AmbiguousTopic as exc:
+        raise ApiError(409, str(exc), code="ambiguous_topic", field="query.topic") from None
     except (ConfigError, ScoringError) as exc:
         raise ApiError(404, str(exc), field="query.topic") from None
     if people:
@@ -500,11 +503,14 @@ def campaign(
     from sway.errors import ConfigError, ScoringError
     from sway.store.topics import get_topic_run, resolve_topic
     from sway.store.topics import topic_leaderboard as board
+    from sway.topics.ontology import AmbiguousTopic
 
     try:
         run = get_topic_run(store)
         topic_id, _ = resolve_topic(store, topic, topic_run=run)
         name, rows = board(store, topic, network=network, limit=candidates)
+    except AmbiguousTopic as exc:
+        raise ApiError(409, str(exc), code="ambiguous_topic", field="query.topic") from None
     except (ConfigError, ScoringError) as exc:
         raise ApiError(404, str(exc), field="query.topic") from None
     if int(run.summary.get("item_topics", 0)) and not store.scalar(

@@ -38,7 +38,7 @@ from sway.store.people import AccountRef, parse_account_ref
 from sway.topics.endorse import Endorsement, check_new
 from sway.topics.extract import FREE_PREFIX
 from sway.topics.model import TopicContext, TopicModel
-from sway.topics.ontology import Ontology, load_ontology
+from sway.topics.ontology import AmbiguousTopic, Ontology, load_ontology
 from sway.topics.params import TOPICS_VERSION, TopicParams
 from sway.topics.text import key
 
@@ -161,14 +161,15 @@ def compute_topics(
     model = TopicModel(**dict(params or {}))
     topic_params = TopicParams(**model.get_params())
     context = TopicContext(as_of=run.as_of, score_params=run.params, run_id=run.run_id)
-    endorsements = _endorsements(store, tree, context.start, run.as_of)
+    start = context.topic_start(topic_params)
+    endorsements = _endorsements(store, tree, start, run.as_of)
     max_ingest = store.scalar("SELECT max(ingest_id) FROM events")
     topic_run_id = _topic_run_id(run.run_id, tree, topic_params, endorsements, max_ingest)
     existing = _topic_runs(store, "WHERE topic_run_id = ?", [topic_run_id])
     if existing:
         return existing[0], False
-    history_start = min(context.start, run.as_of - timedelta(days=topic_params.history_days))
-    content = _content(store, context.start, history_start, run.as_of)
+    history_start = min(start, run.as_of - timedelta(days=topic_params.history_days))
+    content = _content(store, start, history_start, run.as_of)
     reactors = store.con.sql(
         "SELECT network, account_id, selectivity * credibility AS factor FROM score_details "
         "WHERE run_id = $run_id",
@@ -195,7 +196,7 @@ def compute_topics(
         ontology_digest=tree.digest,
         params=topic_params.as_dict(),
         as_of=run.as_of,
-        window_start=context.start,
+        window_start=start,
         created_at=datetime.now(UTC),
         summary=model.summary_,
     )
@@ -387,8 +388,10 @@ def get_topic_run(
 def resolve_topic(
     store: Store, text: str, *, topic_run: TopicRunInfo | None = None
 ) -> tuple[str, str]:
-    """``(topic_id, name)`` for a topic given by id, name or slug (case- and accent-insensitive):
-    first among the topics of the run, then in the bundled ontology, then as a tag topic."""
+    """``(topic_id, name)`` for a topic given by id, slug, or name (case- and accent-insensitive):
+    first among the topics of the run, then in the bundled ontology, then as a tag topic. A name
+    several topics share (the Klout super-topic "Entertainment" and the topic "Entertainment")
+    raises :class:`~sway.topics.ontology.AmbiguousTopic` listing them; slugs and ids never do."""
     wanted = key(text)
     if topic_run is not None:
         rows = store.rows(
@@ -399,16 +402,26 @@ def resolve_topic(
         for topic_id, name, _slug, _names in rows:
             if text.strip() == topic_id:
                 return topic_id, name
+        for topic_id, name, slug, _names in rows:
+            if slug and text.strip() == slug:
+                return topic_id, name
+        named = []
         for topic_id, name, slug, names in rows:
             localized = json.loads(names).values() if names else ()
-            if wanted in {key(name), key(slug or ""), *(key(n) for n in localized)}:
-                return topic_id, name
+            if wanted in {key(name), *(key(n) for n in localized)}:
+                named.append((topic_id, name, slug))
+        if len(named) > 1:
+            raise AmbiguousTopic(text, named)
+        if named:
+            return named[0][0], named[0][1]
     if text.strip().startswith(FREE_PREFIX):
         return text.strip(), text.strip()[len(FREE_PREFIX) :]
     if topic_run is None or topic_run.ontology == "klout-2018":
-        found = load_ontology().find(text)
-        if found is not None:
-            return found.id, found.name
+        found = load_ontology().candidates(text)
+        if len(found) > 1:
+            raise AmbiguousTopic(text, [(t.id, t.name, t.slug) for t in found])
+        if found:
+            return found[0].id, found[0].name
     raise ConfigError(
         f"no topic {text!r}"
         + (" in this topic run or the ontology" if topic_run else " in the ontology")

@@ -26,7 +26,7 @@ answers on the tag, on Spearman correlation and NDCG@10 with bootstrap 95% inter
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -36,14 +36,14 @@ import pyarrow.compute as pc
 
 from sway.evaluation.metrics import bootstrap, ndcg_at_k, spearman
 from sway.scoring.scorer import InfluenceScorer, default_as_of
-from sway.topics.extract import FREE_PREFIX, Annotator, FreeTopic
+from sway.topics.extract import FREE_PREFIX, Annotator, FreeTopic, community_of
 from sway.topics.model import TopicContext, TopicModel, matcher_for
 from sway.topics.ontology import Ontology, default_ontology
 
 if TYPE_CHECKING:
     from sway.engines.base import Engine
 
-__all__ = ["evaluate_events", "report_markdown", "site_of"]
+__all__ = ["evaluate_events", "report_markdown", "site_of", "topics_hits"]
 
 EngineFactory = Callable[[pa.Table], "Engine"]
 
@@ -100,20 +100,42 @@ def _answers(rows: Iterable[dict[str, Any]]) -> dict[str, Counter[str]]:
     return out
 
 
-def _tag_topics(model_annotator: Annotator, tag: str) -> set[str]:
-    return set(model_annotator.tag_topics(tag))
+class _Tags:
+    """Maps a site's tags to topics as the fitted model did (its free topics, its site's tag
+    language)."""
+
+    def __init__(self, annotator: Annotator, community: str | None) -> None:
+        self.annotator = annotator
+        self.community = community
+
+    def topics(self, tag: str) -> list[str]:
+        return self.annotator.tag_topics(tag, community=self.community)
 
 
-def _annotator(model: TopicModel, ontology: Ontology) -> Annotator:
-    """An annotator that knows the free topics of a fitted model (to map tags to topics)."""
-    annotator = Annotator(matcher_for(ontology))
-    names = model.catalog_.filter(pc.equal(model.catalog_["kind"], "tag")).to_pylist()
+def _community(events: pa.Table) -> str | None:
+    ids = [c for c in events["content_id"].to_pylist() if c]
+    return community_of("stackexchange", ids[0]) if ids else None
+
+
+def _tag_topics(tags: _Tags, tag: str) -> set[str]:
+    return set(tags.topics(tag))
+
+
+def _annotator(
+    catalog: pa.Table,
+    tag_language: Mapping[str, str | None],
+    ontology: Ontology,
+    events: pa.Table,
+) -> _Tags:
+    """Maps tags to topics as a topic run did (its free topics and tag languages)."""
+    annotator = Annotator(matcher_for(ontology), tag_language=tag_language)
+    names = catalog.filter(pc.equal(catalog["kind"], "tag")).to_pylist()
     annotator.free_topics = {
         r["topic_id"]: FreeTopic(r["topic_id"], r["name"], 0)
         for r in names
         if r["topic_id"].startswith(FREE_PREFIX)
     }
-    return annotator
+    return _Tags(annotator, _community(events))
 
 
 def aim_topics(
@@ -138,8 +160,33 @@ def aim_topics(
         score_params={"window_days": span, "half_life_days": 365.0},
         topic_params=dict(topic_params or {}),
     )
-    annotator = _annotator(model, ontology)
-    shown = [r for r in model.account_topics_.to_pylist() if r["shown"] and r["direct"]]
+    return topics_hits(
+        events,
+        model.account_topics_,
+        model.catalog_,
+        model.tag_languages_,
+        ontology=ontology,
+        min_answers=min_answers,
+        top=top,
+    )
+
+
+def topics_hits(
+    events: pa.Table,
+    account_topics: pa.Table,
+    catalog: pa.Table,
+    tag_language: Mapping[str, str | None],
+    *,
+    ontology: Ontology,
+    min_answers: int = 5,
+    top: int = 3,
+) -> dict[str, Any]:
+    """Aim 1's count on the topics of one site (a fitted model's or a published run's:
+    ``account_topics`` with ``account_id, topic_id, expertise, shown, direct``; ``catalog``
+    with ``topic_id, name, kind``; the run's tag languages)."""
+    rows = events.select(["ts", "actor", "action", "tags"]).to_pylist()
+    annotator = _annotator(catalog, tag_language, ontology, events)
+    shown = [r for r in account_topics.to_pylist() if r["shown"] and r["direct"]]
     by_account: dict[str, list[dict[str, Any]]] = {}
     for r in shown:
         by_account.setdefault(r["account_id"], []).append(r)
@@ -216,9 +263,9 @@ def aim_prediction(
         ontology,
         as_of=split,
         score_params={"window_days": window_days},
-        topic_params=dict(topic_params or {}),
+        topic_params={"window_days": window_days, **(topic_params or {})},
     )
-    annotator = _annotator(model, ontology)
+    annotator = _annotator(model.catalog_, model.tag_languages_, ontology, events)
     post_tags = _tagged_posts(rows)
     answered: dict[str, Counter[str]] = {}
     engaged_before: dict[str, set[str]] = {}
@@ -250,7 +297,7 @@ def aim_prediction(
         y = np.array([float(truth.get(tag, Counter())[a]) for a in candidates])
         if len(candidates) < min_candidates or int((y > 0).sum()) < min_engaged:
             continue
-        topics = sorted(annotator.tag_topics(tag))
+        topics = sorted(annotator.topics(tag))
         methods = {
             "sway-topic-score": np.array([_best(scores, topics, a) for a in candidates]),
             "sway-expertise": np.array([_best(expertise, topics, a) for a in candidates]),

@@ -13,6 +13,14 @@ collects *terms* and matches them to the ontology (:mod:`sway.topics.match`):
 Each topic of an item carries a weight: a tag or hashtag ``weight_tag``; an inherited topic
 ``weight_inherited`` times the parent's; a keyphrase ``weight_keyphrase``.
 
+**Languages.** Hashtags and keyphrases are matched in the language of their text (the event's
+``lang``, else detected: :mod:`sway.topics.language`). Source tags are a community's shared
+vocabulary, so they are matched in the language of that vocabulary (:func:`tag_languages`: the
+detected language of each community's most used tags; a Stack Exchange site is a community, any
+other network is one): French Language Meta writes in French but tags in English, so its tag
+``chat`` is a chat room, not the French "Chats" (Cats). Where a community's tags do not tell,
+the item's own language is used.
+
 **Tags the ontology does not know.** A tag or hashtag that matches no topic becomes a topic of
 its own (id ``tag:KEY``, named as most authors spell it) when at least ``min_tag_authors``
 distinct accounts used it: a community's own vocabulary (Stack Exchange's ``feature-request``)
@@ -37,6 +45,7 @@ from typing import Any
 import pyarrow as pa
 
 from sway.errors import ConfigError
+from sway.topics.language import vocabulary_language
 from sway.topics.match import TopicMatcher
 from sway.topics.text import guess_language, hashtags, key
 
@@ -47,6 +56,8 @@ __all__ = [
     "FreeTopic",
     "KeyphraseExtractor",
     "Keyphrases",
+    "community_of",
+    "tag_languages",
 ]
 
 #: Anything that gives the keyphrases of a text in a language (:class:`KeyphraseExtractor`).
@@ -111,6 +122,27 @@ _YAKE_LANGUAGES = frozenset(
 )
 
 
+def community_of(network: str, content_id: str | None) -> str:
+    """The community whose tag vocabulary an item shares: a Stack Exchange site (the prefix of
+    its ids, ``french-meta:post:7`` → ``stackexchange:french-meta``), else the network."""
+    if network == "stackexchange" and content_id and ":" in content_id:
+        return f"{network}:{content_id.split(':', 1)[0]}"
+    return network
+
+
+def tag_languages(items: Iterable[Mapping[str, Any]]) -> dict[str, str | None]:
+    """The language of each community's tags (``None`` when unsure), from the created items
+    among ``items`` (``network, action, content_id, tags``)."""
+    vocab: dict[str, list[str]] = {}
+    for item in items:
+        tags = item.get("tags")
+        if tags and item.get("action") in _CREATED:
+            network = str(item["network"])
+            vocab.setdefault(community_of(network, item.get("content_id")), []).extend(tags)
+    found = {c: vocabulary_language(words) for c, words in vocab.items()}
+    return {c: d.lang if d is not None else None for c, d in found.items()}
+
+
 @dataclass(frozen=True)
 class FreeTopic:
     """A tag used as a topic of its own (not in the ontology)."""
@@ -166,6 +198,9 @@ class Annotator:
         Weight of a topic from a tag or hashtag, from a keyphrase, inherited from the parent.
     min_tag_authors
         Distinct accounts that must use an unknown tag before it becomes a topic.
+    tag_language
+        The language of each community's tags (:func:`tag_languages`); a community missing
+        from it has its tags matched in each item's own language.
     """
 
     def __init__(
@@ -178,6 +213,7 @@ class Annotator:
         weight_inherited: float = 0.5,
         min_tag_authors: int = 3,
         extractor: Keyphrases | None = None,
+        tag_language: Mapping[str, str | None] | None = None,
     ) -> None:
         if keyphrases not in ("untagged", "all", "none"):
             raise ConfigError(f"keyphrases must be untagged, all or none, found {keyphrases!r}")
@@ -188,14 +224,19 @@ class Annotator:
         self.weight_inherited = weight_inherited
         self.min_tag_authors = min_tag_authors
         self.extractor = extractor or KeyphraseExtractor()
+        self.tag_language = dict(tag_language or {})
         #: Unknown tags that became topics, by topic id (after :meth:`annotate`).
         self.free_topics: dict[str, FreeTopic] = {}
         #: Items annotated, and those that needed keyphrases (after :meth:`annotate`).
         self.items_seen = 0
         self.keyphrase_items = 0
 
-    def tag_topics(self, tag: str, lang: str | None = None) -> list[str]:
-        """The topic ids a tag stands for: its ontology matches, else its free topic."""
+    def tag_topics(
+        self, tag: str, lang: str | None = None, *, community: str | None = None
+    ) -> list[str]:
+        """The topic ids a tag stands for: its ontology matches, else its free topic (in the
+        language of ``community``'s tags when known, else ``lang``)."""
+        lang = self.tag_language.get(community or "") or lang
         matches = [m.topic_id for m in self.matcher.match(tag, lang)]
         if matches:
             return matches
@@ -243,11 +284,13 @@ class Annotator:
         text = item.get("text")
         # Where the data does not say the language, a guess from the text (or English).
         lang = item.get("lang") or guess_language(text)
-        terms = [(t, "tag") for t in (item.get("tags") or ())]
-        terms += [(h, "hashtag") for h in hashtags(text)]
+        community = community_of(network, item.get("content_id"))
+        tags_lang = item.get("lang") or self.tag_language.get(community) or lang
+        terms = [(t, "tag", tags_lang) for t in (item.get("tags") or ())]
+        terms += [(h, "hashtag", lang) for h in hashtags(text)]
         author = (network, str(item.get("actor") or ""))
-        for term, source in terms:
-            matches = self.matcher.match(term, lang)
+        for term, source, term_lang in terms:
+            matches = self.matcher.match(term, term_lang)
             for m in matches:
                 yield m.topic_id, self.weight_tag * m.weight, source, term
             if not matches:

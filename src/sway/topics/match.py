@@ -1,15 +1,18 @@
 """Matching terms (tags, hashtags, keyphrases) to the topics of an ontology.
 
 A term matches a topic when its key (see :func:`sway.topics.text.key`) equals the key of the
-topic's display name, slug or an alias, or the key of one of those with the last word's plural
-folded, or the same with the spaces removed (so ``#MachineLearning``, ``machine-learning`` and
-``machinelearning`` all find "Machine Learning").
+topic's display name, slug or an alias, or the same with the spaces removed (so
+``#MachineLearning``, ``machine-learning`` and ``machinelearning`` all find "Machine
+Learning"); failing that, when its Snowball stem in a language equals the stem of a name in
+that language (``language`` finds "Languages", ``langue`` the French "Langues").
 
-**Language-aware.** When the language of the text is known, names in that language are tried
-first, then English names, slugs and aliases; when it is not known, it is matched as English
-(trying every language would read the tag ``chat`` as the French name of "Cats"). A term never
-matches a name in a language the text is not in (the French "Langues" is not tried for an
-English text).
+**Language-aware.** A term is matched in the language of its text (for source tags, the
+language of the site's tag vocabulary: see :mod:`sway.topics.extract`), then in English
+(English names, slugs and aliases). The order of the tries: exact names in the term's language,
+exact English names, slugs and aliases, then stems in the term's language, then English stems.
+So an exact name always beats a stem, and a term never matches a name in a language it is not
+in: the English tag ``chat`` is not the French "Chats" (Cats). An unknown language is matched
+as English.
 
 **Ambiguity.** When one key names several topics, the topic that is not a Klout super-topic and
 has the smallest id wins (a name is one thing); an alias that names several topics keeps them
@@ -24,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sway.topics.ontology import Ontology
-from sway.topics.text import PLURAL_LANGUAGES, key, plural_forms, split_camel
+from sway.topics.text import key, split_camel, stem_key
 
 __all__ = ["Match", "TopicMatcher"]
 
@@ -57,6 +60,8 @@ class TopicMatcher:
         self.ontology = ontology
         # key -> lang ("" for slugs and aliases, which are language-neutral) -> [(id, kind)]
         self._index: dict[str, dict[str, list[tuple[str, str]]]] = {}
+        # (lang, stemmed key) -> [(id, kind)]: names in their language, slugs in English
+        self._stems: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for topic in ontology:
             entries: list[tuple[str, str, str]] = [(topic.name, "en", "name")]
             entries += [(name, lang, "name") for lang, name in topic.names.items()]
@@ -65,17 +70,20 @@ class TopicMatcher:
             if aliases:
                 entries += [(alias, "", "alias") for alias in topic.aliases]
             for text, lang, kind in entries:
-                for form in self._forms(key(text), lang or "en"):
+                term_key = key(text)
+                for form in self._forms(term_key):
                     self._index.setdefault(form, {}).setdefault(lang, []).append((topic.id, kind))
+                # Aliases are names of entities (people, brands): matched exactly only.
+                stem = stem_key(term_key, lang or "en") if kind != "alias" else None
+                if stem:
+                    self._stems.setdefault((lang or "en", stem), []).append((topic.id, kind))
         self._cache: dict[tuple[str, str | None], tuple[Match, ...]] = {}
 
     @staticmethod
-    def _forms(term_key: str, lang: str) -> list[str]:
+    def _forms(term_key: str) -> list[str]:
         if not term_key:
             return []
-        forms = list(plural_forms(term_key)) if lang in PLURAL_LANGUAGES else [term_key]
-        forms += [f.replace(" ", "") for f in forms if " " in f]
-        return forms
+        return [term_key, term_key.replace(" ", "")] if " " in term_key else [term_key]
 
     def match(self, term: str, lang: str | None = None) -> tuple[Match, ...]:
         """The topics ``term`` means (empty when none), for a text in ``lang`` if known."""
@@ -90,28 +98,42 @@ class TopicMatcher:
 
     def _match(self, term: str, lang: str | None) -> tuple[Match, ...]:
         raw = split_camel(term) if " " not in term and any(c.isupper() for c in term[1:]) else term
-        forms = [
-            *self._forms(key(raw), lang or "en"),
-            *([f for f in self._forms(key(term), lang or "en")] if raw != term else []),
-        ]
-        if not forms:
+        keys = list(dict.fromkeys(k for k in (key(raw), key(term)) if k))
+        if not keys:
             return ()
+        forms = list(dict.fromkeys(f for k in keys for f in self._forms(k)))
         # An unknown language is matched as English: trying every language would read the
         # tag "chat" as the French name of "Cats".
-        tiers: list[tuple[str, ...]] = (
-            [("en", "")] if lang in (None, "en") else [(lang,), ("en", "")]
-        )
-        for tier in tiers:
-            hits: dict[str, tuple[str, str]] = {}
-            for form in dict.fromkeys(forms):
-                for entry_lang, entries in self._index.get(form, {}).items():
-                    if entry_lang not in tier:
-                        continue
-                    for topic_id, kind in entries:
-                        hits.setdefault(topic_id, (kind, entry_lang))
+        own = lang if lang not in (None, "en") else None
+        langs = [own, "en"] if own else ["en"]
+        exact: list[tuple[str, ...]] = [(own,)] if own else []
+        exact.append(("en", ""))
+        for tier in exact:
+            hits = self._exact(forms, tier, named=True)
             if hits:
                 return self._resolve(hits)
-        return ()
+        for stem_lang in langs:
+            hits = {}
+            for k in keys:
+                stem = stem_key(k, stem_lang)
+                for topic_id, kind in self._stems.get((stem_lang, stem), []) if stem else []:
+                    hits.setdefault(topic_id, (kind, stem_lang))
+            if hits:
+                return self._resolve(hits)
+        # Last, the entities labelled with a topic (weaker than any of its names).
+        return self._resolve(self._exact(forms, ("",), named=False))
+
+    def _exact(
+        self, forms: list[str], tier: tuple[str, ...], *, named: bool
+    ) -> dict[str, tuple[str, str]]:
+        hits: dict[str, tuple[str, str]] = {}
+        for form in forms:
+            for entry_lang, entries in self._index.get(form, {}).items():
+                if entry_lang in tier:
+                    for topic_id, kind in entries:
+                        if (kind != "alias") == named:
+                            hits.setdefault(topic_id, (kind, entry_lang))
+        return hits
 
     def _resolve(self, hits: dict[str, tuple[str, str]]) -> tuple[Match, ...]:
         named = sorted(

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Self
 
 import pyarrow as pa
@@ -40,7 +40,14 @@ from sway.scoring.calibration import ReferenceCurve, reference_curve
 from sway.scoring.params import ScoreParams
 from sway.scoring.scorer import InfluenceScorer
 from sway.topics.endorse import Decision, Endorsement, check_limits, endorsement_boosts
-from sway.topics.extract import _CREATED, FREE_PREFIX, Annotator, FreeTopic, Keyphrases
+from sway.topics.extract import (
+    _CREATED,
+    FREE_PREFIX,
+    Annotator,
+    FreeTopic,
+    Keyphrases,
+    tag_languages,
+)
 from sway.topics.match import TopicMatcher
 from sway.topics.ontology import Ontology
 from sway.topics.params import TOPICS_VERSION, TopicParams
@@ -87,6 +94,8 @@ CATALOG_SCHEMA = pa.schema(
 )
 
 _MATCHERS: dict[str, TopicMatcher] = {}
+#: The start of a topic window with no limit.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def matcher_for(ontology: Ontology) -> TopicMatcher:
@@ -118,7 +127,14 @@ class TopicContext:
 
     @property
     def start(self) -> datetime:
+        """Start of the score run's window."""
         return self.as_of - timedelta(days=float(ScoreParams(**self.score_params).window_days))
+
+    def topic_start(self, params: TopicParams) -> datetime:
+        """Start of the topic step's own window (``window_days``; ``0``: all history)."""
+        if params.window_days > 0:
+            return self.as_of - timedelta(days=float(params.window_days))
+        return EARLIEST
 
 
 class TopicModel:
@@ -149,6 +165,8 @@ class TopicModel:
         Every endorsement with its decision and weight.
     volume_, account_volume_, sentiment_ : pyarrow.Table
         Topic volume per period, each account's part of it, sentiment received per period.
+    tag_languages_ : dict
+        The language each community's tags were matched in (``None``: each item's own).
     summary_ : dict
         Counts of the pass.
     """
@@ -165,6 +183,7 @@ class TopicModel:
     volume_: pa.Table
     account_volume_: pa.Table
     sentiment_: pa.Table
+    tag_languages_: dict[str, str | None]
     summary_: dict[str, Any]
 
     def __init__(self, **params: Any) -> None:
@@ -222,7 +241,12 @@ class TopicModel:
         """
         params = TopicParams(**self.get_params())
         score = ScoreParams(**context.score_params)
-        history_start = min(context.start, context.as_of - timedelta(days=params.history_days))
+        start = context.topic_start(params)
+        history_start = min(start, context.as_of - timedelta(days=params.history_days))
+        content = content.sort_by([("ts", "ascending"), ("event_id", "ascending")])
+        languages = tag_languages(
+            _rows(content.select(["network", "action", "content_id", "tags"]))
+        )
         annotator = Annotator(
             matcher_for(ontology),
             keyphrases=params.keyphrases,
@@ -231,12 +255,12 @@ class TopicModel:
             weight_inherited=params.weight_inherited,
             min_tag_authors=params.min_tag_authors,
             extractor=extractor,
+            tag_language=languages,
         )
-        content = content.sort_by([("ts", "ascending"), ("event_id", "ascending")])
         post_topics = annotator.annotate(_rows(content))
         expanded = _expand(post_topics, ontology)
         factors = reactors if reactors is not None else _EMPTY_FACTORS
-        values = self._sql_params(params, score, context, history_start, reference_curve())
+        values = self._sql_params(params, score, context, start, history_start, reference_curve())
         registered = ["topic_posts", "topic_reactor_factors"]
         engine.register("topic_posts", expanded)
         engine.register("topic_reactor_factors", factors)
@@ -297,6 +321,7 @@ class TopicModel:
             for name in registered:
                 engine.drop(name)
         self.params_ = params
+        self.tag_languages_ = languages
         self.post_topics_ = post_topics
         self.item_topics_ = _with_authors(expanded, content)
         self.endorsements_ = decisions
@@ -316,6 +341,7 @@ class TopicModel:
             "influence_events": influence_events,
             "endorsements": len(decisions),
             "endorsements_accepted": sum(1 for d in decisions if d.accepted),
+            "tag_languages": dict(sorted(languages.items())),
         }
         return self
 
@@ -324,6 +350,7 @@ class TopicModel:
         params: TopicParams,
         score: ScoreParams,
         context: TopicContext,
+        start: datetime,
         history_start: datetime,
         curve: ReferenceCurve,
     ) -> dict[str, Any]:
@@ -334,12 +361,12 @@ class TopicModel:
         }
         as_of = context.as_of
         values.update(
-            start=context.start,
+            start=start,
             as_of=as_of,
             as_of_us=(as_of - datetime(1970, 1, 1, tzinfo=as_of.tzinfo))
             // timedelta(microseconds=1),
             history_start=history_start,
-            half_life_days=float(score.half_life_days),
+            half_life_days=float(params.half_life_days),
             anonymous_weight=float(score.anonymous_weight),
             person_norm=float(score.person_norm),
             default_factor=float(params.default_factor),
@@ -425,9 +452,15 @@ class TopicModel:
         )
         if events.num_rows == 0:
             return empty, reference_curve(), 0
+        # The topic step's own time scale: its window (no older than its first event) and decay.
+        first = pc.min(events["ts"]).as_py()
+        span = (context.as_of - first).total_seconds() / 86400 + 1
+        if params.window_days > 0:
+            span = min(span, float(params.window_days))
+        own = {**score.as_dict(), "window_days": span, "half_life_days": params.half_life_days}
         sub = topic_engine(events)
         try:
-            scorer = InfluenceScorer(**score.as_dict()).fit(sub, as_of=context.as_of)
+            scorer = InfluenceScorer(**own).fit(sub, as_of=context.as_of)
         finally:
             sub.close()
         rows = scorer.accounts_.select(["network", "account_id", "raw"]).to_pylist()

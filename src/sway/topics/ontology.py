@@ -46,6 +46,7 @@ from sway.topics.text import key
 
 __all__ = [
     "KLOUT_FILES",
+    "AmbiguousTopic",
     "Ontology",
     "Topic",
     "default_ontology",
@@ -63,6 +64,26 @@ KLOUT_FILES = {
 }
 _KLOUT_ROOT = "0"
 _UNKNOWN_ENTITY = "_display_unknown_"
+
+
+class AmbiguousTopic(ConfigError):
+    """A topic name that several topics share (the Klout super-topic "Entertainment" and the
+    topic "Entertainment"); ``candidates`` are ``(topic_id, name, slug)``, and the message
+    lists them so that the user can give a slug or id instead."""
+
+    def __init__(self, text: str, candidates: list[tuple[str, str, str | None]]) -> None:
+        self.candidates = candidates
+        slugs = [slug for _, _, slug in candidates]
+        listed = "; ".join(
+            f"{name} (slug {slug}, id {tid})"
+            if slug and slugs.count(slug) == 1
+            else f"{name} (id {tid})"
+            for tid, name, slug in candidates
+        )
+        super().__init__(
+            f"topic {text!r} is ambiguous, {len(candidates)} topics have that name: {listed}; "
+            "give the slug or the id"
+        )
 
 
 @dataclass(frozen=True)
@@ -199,12 +220,27 @@ class Ontology:
         slug = self.topics[topic_id].slug or ""
         return (slug.endswith("-super"), len(topic_id), topic_id)
 
+    def candidates(self, text: str) -> list[Topic]:
+        """Every topic ``text`` names: by id or slug as written (one), else by display name in
+        any language, case- and accent-insensitive (one or several), most preferred first."""
+        text = text.strip()
+        if text in self.topics:
+            return [self.topics[text]]
+        self.find(text)  # builds the index
+        assert self._by_key is not None
+        ids = self._by_key.get(key(text), [])
+        by_slug = [t for t in ids if self.topics[t].slug == text]
+        return [self.topics[t] for t in (by_slug[:1] or ids)]
+
     def resolve(self, text: str) -> Topic:
-        """Like :meth:`find`, but a missing topic is a :class:`ConfigError`."""
-        found = self.find(text)
-        if found is None:
+        """The one topic ``text`` names: a missing topic is a :class:`ConfigError`, a name
+        several topics share an :class:`AmbiguousTopic` listing them."""
+        found = self.candidates(text)
+        if len(found) > 1:
+            raise AmbiguousTopic(text, [(t.id, t.name, t.slug) for t in found])
+        if not found:
             raise ConfigError(f"no topic {text!r} in the ontology {self.name}")
-        return found
+        return found[0]
 
 
 # -- Klout -------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ __all__ = ["PERIODS", "TOPICS_VERSION", "TopicParams"]
 
 #: Version of the topic formulas and of what a topic run keeps; recorded with each topic run.
 #: 1.1: a run also keeps every item's topics (``post_topics``), which the campaign builder reads.
-TOPICS_VERSION = "1.1"
+#: 1.2: the topic step's own time scale (``window_days``, ``half_life_days``) instead of the
+#: score run's; Snowball stems and tags matched in their community's language.
+TOPICS_VERSION = "1.2"
 
 #: Periods that sentiment and volume are counted over.
 PERIODS = ("day", "week", "month")
@@ -24,6 +26,13 @@ class TopicParams:
 
     Attributes
     ----------
+    window_days
+        Expertise and topic influence count the engagement of this many days before the score
+        run's ``as_of`` (``0``, the default: all of it). Expertise changes slowly: the topic
+        step has its own time scale, not the score run's window.
+    half_life_days
+        Engagement on topic counts half after this many days (the score run's decay is for
+        influence now, two weeks by default; expertise fades over a year).
     keyphrases
         ``"untagged"``: YAKE keyphrases only for items with no tag, hashtag or parent topic;
         ``"all"``; or ``"none"``.
@@ -69,6 +78,8 @@ class TopicParams:
         (and of the period's reactions with a known sentiment).
     """
 
+    window_days: float = 0.0
+    half_life_days: float = 365.0
     keyphrases: str = "untagged"
     weight_tag: float = 1.0
     weight_keyphrase: float = 0.5
@@ -120,7 +131,12 @@ class TopicParams:
         for name in ("collusion_discount", "collusion_density", "negative_rise_share"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"topic parameter {name} must be in [0, 1]")
-        for name in ("endorse_expertise_scale", "history_days", "endorse_repeat_days"):
+        for name in (
+            "endorse_expertise_scale",
+            "history_days",
+            "endorse_repeat_days",
+            "half_life_days",
+        ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"topic parameter {name} must be > 0")
 

@@ -1,14 +1,18 @@
-"""Text helpers for topics: term keys, hashtags, and a small language guess.
+"""Text helpers for topics: term keys, stems, hashtags, and the language of a text.
 
 Matching compares *keys*, not raw strings: a key is case-folded, accent-free (people drop
 accents in hashtags: ``#economie`` for "économie"), with ``-``, ``_``, ``/`` and ``.`` read as
-spaces. :func:`plural_forms` adds the naive singular of the last word for the languages where a
-trailing ``s`` (or ``ies``, ``x``) marks the plural, so that the tag ``language`` finds the
-topic "Languages".
+spaces. :func:`stem_key` reduces every word of a key to its Snowball stem [1]_ in a given
+language, so that the tag ``language`` finds the topic "Languages" and ``langue`` the French
+"Langues" (a real stemmer per language, not a trailing ``s`` cut off).
 
-:func:`guess_language` is used only where the data does not say the language of a text: it
-counts very frequent function words of a few languages and answers only when the text clearly
-leans one way (else ``None``). It is a documented fallback, not a language identifier.
+:func:`guess_language` is used only where the data does not say the language of a text; it is
+:func:`sway.topics.language.detect_language` (py3langid), ``None`` when unsure.
+
+References
+----------
+.. [1] M. F. Porter. "Snowball: A language for stemming algorithms." 2001.
+   https://snowballstem.org/
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
+
+from sway.errors import ConfigError
+from sway.topics.language import detect_language
 
 __all__ = [
-    "PLURAL_LANGUAGES",
+    "STEMMERS",
     "guess_language",
     "hashtags",
     "key",
-    "plural_forms",
     "split_camel",
+    "stem_key",
 ]
 
 _SEPARATORS = re.compile(r"[\s\-_/.·]+")
@@ -31,10 +39,6 @@ _SEPARATORS = re.compile(r"[\s\-_/.·]+")
 _EDGE_PUNCT = re.compile(r"^[\"'“”‘’«»()\[\]{}<>,;:!?¡¿*…]+|[\"'“”‘’«»()\[\]{}<>,;:!?¡¿*…]+$")
 _HASHTAG = re.compile(r"(?<![\w&#/])#(\w{2,100})")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-#: Languages where :func:`plural_forms` folds a trailing plural mark on the last word.
-PLURAL_LANGUAGES = frozenset({"en", "fr", "es", "it", "pt", "nl"})
 
 
 @lru_cache(maxsize=200_000)
@@ -52,19 +56,60 @@ def key(term: str) -> str:
     return _EDGE_PUNCT.sub("", text)
 
 
-def plural_forms(term_key: str) -> tuple[str, ...]:
-    """``term_key`` and the singular of its last word (``stories`` → ``story``,
-    ``languages`` → ``language``, ``classes`` → ``class``), without duplicates."""
-    head, _, last = term_key.rpartition(" ")
-    forms = [term_key]
-    if len(last) > 3 and not last.endswith(("ss", "us", "is")):
-        if last.endswith("ies"):
-            forms.append(last[:-3] + "y")
-        elif last.endswith(("sses", "ches", "shes", "xes")):
-            forms.append(last[:-2])
-        elif last.endswith(("s", "x")):
-            forms.append(last[:-1])
-    return tuple(dict.fromkeys([forms[0], *((f"{head} {f}" if head else f) for f in forms[1:])]))
+#: Snowball stemmers by ISO 639-1 code (those of the ``snowballstemmer`` package).
+STEMMERS = {
+    "ar": "arabic",
+    "ca": "catalan",
+    "cs": "czech",
+    "da": "danish",
+    "de": "german",
+    "el": "greek",
+    "en": "english",
+    "es": "spanish",
+    "et": "estonian",
+    "eu": "basque",
+    "fa": "persian",
+    "fi": "finnish",
+    "fr": "french",
+    "ga": "irish",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "hy": "armenian",
+    "id": "indonesian",
+    "it": "italian",
+    "lt": "lithuanian",
+    "ne": "nepali",
+    "nl": "dutch",
+    "no": "norwegian",
+    "pl": "polish",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "sr": "serbian",
+    "sv": "swedish",
+    "ta": "tamil",
+    "tr": "turkish",
+}
+
+
+@lru_cache(maxsize=64)
+def _stemmer(lang: str) -> Any:
+    try:
+        import snowballstemmer
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise ConfigError(
+            "topic matching needs the 'snowballstemmer' package: pip install snowballstemmer"
+        ) from None
+    return snowballstemmer.stemmer(STEMMERS[lang])
+
+
+@lru_cache(maxsize=500_000)
+def stem_key(term_key: str, lang: str) -> str | None:
+    """Every word of ``term_key`` as its Snowball stem in ``lang`` (``None`` when Sway has no
+    stemmer for it): ``stem_key("talk shows", "en") == "talk show"``."""
+    if lang not in STEMMERS or not term_key:
+        return None
+    return " ".join(_stemmer(lang).stemWords(term_key.split(" ")))
 
 
 def split_camel(tag: str) -> str:
@@ -79,208 +124,7 @@ def hashtags(text: str | None) -> list[str]:
     return list(dict.fromkeys(_HASHTAG.findall(text)))
 
 
-# The most frequent function words of each language (short, common, and rarely shared).
-_FUNCTION_WORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(
-        [
-            "the",
-            "and",
-            "of",
-            "to",
-            "is",
-            "in",
-            "that",
-            "it",
-            "for",
-            "you",
-            "was",
-            "with",
-            "on",
-            "are",
-            "this",
-            "have",
-            "be",
-            "not",
-            "but",
-            "they",
-            "what",
-            "there",
-            "would",
-            "which",
-            "their",
-            "will",
-        ]
-    ),
-    "fr": frozenset(
-        [
-            "le",
-            "la",
-            "les",
-            "des",
-            "est",
-            "et",
-            "une",
-            "que",
-            "qui",
-            "dans",
-            "pour",
-            "pas",
-            "sur",
-            "avec",
-            "sont",
-            "ce",
-            "cette",
-            "mais",
-            "nous",
-            "vous",
-            "ils",
-            "du",
-            "au",
-            "aux",
-            "je",
-        ]
-    ),
-    "de": frozenset(
-        [
-            "der",
-            "die",
-            "das",
-            "und",
-            "ist",
-            "nicht",
-            "ein",
-            "eine",
-            "ich",
-            "zu",
-            "mit",
-            "sich",
-            "auf",
-            "dem",
-            "den",
-            "auch",
-            "es",
-            "wir",
-            "sie",
-            "für",
-            "von",
-        ]
-    ),
-    "es": frozenset(
-        [
-            "el",
-            "los",
-            "las",
-            "del",
-            "que",
-            "y",
-            "en",
-            "un",
-            "una",
-            "es",
-            "por",
-            "con",
-            "para",
-            "no",
-            "se",
-            "lo",
-            "como",
-            "pero",
-            "más",
-            "su",
-            "al",
-        ]
-    ),
-    "it": frozenset(
-        [
-            "il",
-            "lo",
-            "gli",
-            "della",
-            "che",
-            "e",
-            "di",
-            "un",
-            "una",
-            "è",
-            "per",
-            "con",
-            "non",
-            "sono",
-            "come",
-            "ma",
-            "più",
-            "del",
-            "nel",
-            "alla",
-        ]
-    ),
-    "pt": frozenset(
-        [
-            "o",
-            "os",
-            "as",
-            "do",
-            "da",
-            "que",
-            "e",
-            "em",
-            "um",
-            "uma",
-            "é",
-            "para",
-            "com",
-            "não",
-            "se",
-            "por",
-            "mais",
-            "mas",
-            "como",
-            "ao",
-            "dos",
-        ]
-    ),
-    "nl": frozenset(
-        [
-            "de",
-            "het",
-            "een",
-            "en",
-            "van",
-            "is",
-            "dat",
-            "niet",
-            "op",
-            "te",
-            "zijn",
-            "met",
-            "voor",
-            "ik",
-            "je",
-            "er",
-            "maar",
-            "ook",
-            "om",
-        ]
-    ),
-}
-
-
-def guess_language(text: str | None, *, min_hits: int = 3) -> str | None:
-    """A guess at the language of ``text`` from its function words, or ``None`` if unsure.
-
-    The best language must have at least ``min_hits`` function words and half again as many
-    as the runner-up; short or mixed texts get ``None``.
-    """
-    if not text:
-        return None
-    words = [w.casefold() for w in _WORD.findall(text[:2000])]
-    if not words:
-        return None
-    counts = sorted(
-        ((sum(1 for w in words if w in vocab), lang) for lang, vocab in _FUNCTION_WORDS.items()),
-        reverse=True,
-    )
-    (best, lang), (second, _) = counts[0], counts[1]
-    if best >= min_hits and best >= 1.5 * second:
-        return lang
-    return None
+def guess_language(text: str | None) -> str | None:
+    """The language of ``text`` (ISO 639-1), or ``None`` when unsure or there is no text."""
+    found = detect_language(text)
+    return None if found is None else found.lang
