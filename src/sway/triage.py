@@ -8,8 +8,12 @@ Everyone is answered: triage only orders the queue. Each message gets a priority
 for it, from four signals:
 
 - **actionability** of the text (rules in :func:`detect`): a *question*, a *complaint*, a
-  *request* or *purchase intent*, and *urgency*;
-- **sentiment** of the text (VADER [1]_, the compound score in ``[-1, 1]``);
+  *request* or *purchase intent*, and *urgency*, from cues in English, French, Spanish,
+  German, Italian and Portuguese (matched without accents: people drop them);
+- **sentiment** of the text in its language (:class:`sway.topics.sentiment.SentimentAnalyzer`:
+  VADER [1]_ for English, VADER's rules over a lexicon of their own for the other five; the
+  compound score in ``[-1, 1]``), or **unknown** (``None``) for a language Sway does not cover:
+  an unknown sentiment adds no negativity and is said so in the reasons, never shown as 0.0;
 - **customer value and history** (:func:`sway.crm.customer_value`, from the optional customer
   fields of the message);
 - **influence** of the author (score / 100 in the latest score run).
@@ -24,7 +28,8 @@ Priority
 - ``within`` in ``[0, 1)`` orders messages of one tier:
   ``0.999 * (w_kind*K + w_negativity*N + w_customer*C + w_influence*I) / (sum of the weights)``
   with ``K`` the kind weight of the most pressing kind found (complaint 1.0, request 0.8,
-  purchase intent 0.7, question 0.6, urgency alone 0.5, nothing 0), ``N = max(0, -sentiment)``,
+  purchase intent 0.7, question 0.6, urgency alone 0.5, nothing 0), ``N = max(0, -sentiment)``
+  (0 when unknown),
   ``C`` the customer value and ``I`` the influence.
 
 Ties keep arrival order. Because ``within < 1``, nothing that only moves ``within`` (influence,
@@ -43,7 +48,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -59,6 +65,7 @@ from sway.crm import (
 )
 from sway.errors import ConfigError, SourceError
 from sway.events import parse_ts
+from sway.topics.sentiment import Polarity, SentimentAnalyzer
 
 __all__ = [
     "KINDS",
@@ -71,6 +78,7 @@ __all__ = [
     "order_queue",
     "parse_message",
     "sentiment",
+    "text_sentiment",
 ]
 
 #: Kinds of actionable message and the weight ``K`` of each inside a tier (most pressing first).
@@ -165,6 +173,135 @@ _CUES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The same kinds in French, Spanish, German, Italian and Portuguese: matched on lower-cased
+# text with accents removed, at word boundaries (cues are written without accents). Every
+# language's cues are tried on every text: a cue word rarely means something else in another
+# of these languages, and messages mix them. Tested in tests/topics/test_languages.py.
+_CUES_OTHER: dict[str, tuple[str, ...]] = {
+    "complaint": (
+        # fr
+        r"rembours\w*",
+        r"nul(?:le|s)?",
+        r"arnaque",
+        r"inadmissible",
+        r"inacceptable",
+        r"(?:ne |n')?(?:marche|fonctionne) (?:pas|plus)",
+        r"(?:jamais|pas) (?:recu|arrivee?s?|livree?s?)",
+        r"(?:en )?panne",
+        r"casse(?:e|s)?",
+        r"plante",
+        r"decu(?:e|s)?",
+        r"honteux",
+        r"plainte",
+        r"toujours pas",
+        # es
+        r"reembols\w*",
+        r"devuelv\w* (?:el|mi) dinero",
+        r"no funciona",
+        r"nunca (?:llego|recibi)",
+        r"estafa",
+        r"roto|rota",
+        r"decepcionad[oa]s?",
+        r"queja",
+        r"pesimo|pesima",
+        r"inaceptable",
+        # de
+        r"erstattung",
+        r"(?:geld|betrag) zuruck",
+        r"funktioniert (?:nicht|nie)",
+        r"(?:nie|nicht) (?:angekommen|geliefert|erhalten)",
+        r"kaputt",
+        r"defekt",
+        r"betrug",
+        r"abzocke",
+        r"enttauscht",
+        r"beschwerde",
+        r"sturzt \w* ?ab",
+        r"unverschamt",
+        # it
+        r"rimbors\w*",
+        r"non funziona",
+        r"(?:mai|non) (?:arrivat[oa]|ricevut[oa])",
+        r"truffa",
+        r"rott[oa]",
+        r"delus[oa]",
+        r"reclamo",
+        r"pessim[oa]",
+        r"inaccettabile",
+        # pt
+        r"reembols\w*",
+        r"(?:meu|o) dinheiro de volta",
+        r"nao funciona",
+        r"nunca (?:chegou|recebi)",
+        r"golpe",
+        r"quebrad[oa]",
+        r"decepcionad[oa]",
+        r"reclamacao",
+        r"pessim[oa]",
+        r"inaceitavel",
+    ),
+    "request": (
+        r"s'il (?:vous|te) plait|svp|stp",
+        r"(?:pouvez|pourriez|pourrais|peux)[- ](?:vous|tu)",
+        r"(?:aidez|aide)[- ]moi",
+        r"j'ai besoin",
+        r"je (?:veux|voudrais)",
+        r"por favor|porfa",
+        r"(?:puede|podria|podrian|pueden)n? (?:ayudarme|decirme|enviarme)",
+        r"necesito",
+        r"quiero",
+        r"bitte",
+        r"(?:konnen|konnten) sie",
+        r"ich (?:brauche|mochte|will)",
+        r"per favore|per piacere",
+        r"(?:potete|potresti|puoi)",
+        r"ho bisogno",
+        r"(?:voglio|vorrei|rivoglio)",
+        r"por favor",
+        r"(?:podem|poderia|pode) (?:me )?(?:ajudar|enviar|dizer)",
+        r"preciso",
+        r"quero",
+    ),
+    "purchase_intent": (
+        r"(?:combien|prix|tarif)",
+        r"(?:acheter|commander)",
+        r"en stock",
+        r"(?:cuanto cuesta|precio|comprar)",
+        r"(?:wie viel kostet|preis|kaufen|bestellen)",
+        r"(?:quanto costa|prezzo|comprare|acquistare)",
+        r"(?:quanto custa|preco|comprar)",
+    ),
+    "urgency": (
+        r"urgent(?:e|ement)?",
+        r"immediatement",
+        r"tout de suite",
+        r"au plus vite",
+        r"urgente(?:mente)?",
+        r"inmediatamente",
+        r"cuanto antes",
+        r"ya mismo",
+        r"dringend",
+        r"sofort",
+        r"so schnell wie moglich",
+        r"umgehend",
+        r"immediatamente",
+        r"subito",
+        r"al piu presto",
+        r"imediatamente",
+        r"o mais rapido possivel",
+        r"agora mesmo",
+    ),
+}
+#: Question openers in the other languages ("est-ce que", "¿"/"por qué", "warum", "perché").
+_QUESTION_OTHER = re.compile(
+    r"^(?:@\w+\s+)*(?:est-ce que|pourquoi|comment|quand|ou est|quel(?:le)?s?|combien|"
+    r"por que|como|cuando|donde|cual|quien|"
+    r"warum|wie|wann|wo|welche[rsnm]?|wer|gibt es|"
+    r"perche|come|quando|dove|quale|chi|"
+    r"quando|onde|qual|quem)\b|¿"
+)
+
+
 # A question without "?": a wh-word opening the message, or an inverted auxiliary ("is it",
 # "can you") opening it or a clause after a comma ("I like it, is it in stock").
 _QUESTION_START = re.compile(
@@ -176,12 +313,16 @@ _QUESTION_PHRASE = re.compile(
     r"\b(?:any idea|anyone know|does anyone|wondering (?:if|whether|how)|is there a way)\b"
 )
 _COMPILED: dict[str, re.Pattern[str]] = {
-    kind: re.compile(r"\b(?:" + "|".join(cues) + r")\b") for kind, cues in _CUES.items()
+    kind: re.compile(r"\b(?:" + "|".join(cues + _CUES_OTHER.get(kind, ())) + r")\b")
+    for kind, cues in _CUES.items()
 }
 _EXCLAIM = re.compile(r"!{3,}")
 #: A strongly negative message addressed to someone ("you", "your", "@brand") is a complaint
 #: even without a cue word: "@acme you are a joke".
-_ADDRESSED = re.compile(r"(?:\byou\b|\byour\b|\byou'?re\b|@\w)")
+_ADDRESSED = re.compile(
+    r"(?:\b(?:you|your|you'?re|vous|votre|vos|tu|ton|ta|usted|ustedes|su|sus|sie|ihr|ihre|"
+    r"du|dein|deine|voi|vostro|vostra|voce|voces|seu|sua)\b|@\w)"
+)
 NEGATIVE_COMPLAINT = -0.5
 
 
@@ -229,9 +370,16 @@ class Actionability:
         }
 
 
-def detect(text: str, compound: float = 0.0) -> Actionability:
-    """The actionability of ``text`` by the rules above; ``compound`` is its sentiment."""
-    lowered = text.lower()
+def _plain(text: str) -> str:
+    """Lower-cased, accents removed (cues are written without them)."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).replace("’", "'")
+
+
+def detect(text: str, compound: float | None = 0.0) -> Actionability:
+    """The actionability of ``text`` by the rules above; ``compound`` is its sentiment
+    (``None``: unknown)."""
+    lowered = _plain(text)
     found: dict[str, str] = {}
     for kind, pattern in _COMPILED.items():
         match = pattern.search(lowered)
@@ -240,11 +388,15 @@ def detect(text: str, compound: float = 0.0) -> Actionability:
     stripped = lowered.strip()
     if "?" in lowered:
         found.setdefault("question", "?")
-    elif match := (_QUESTION_START.search(stripped) or _QUESTION_PHRASE.search(stripped)):
+    elif match := (
+        _QUESTION_START.search(stripped)
+        or _QUESTION_PHRASE.search(stripped)
+        or _QUESTION_OTHER.search(stripped)
+    ):
         found.setdefault("question", match.group(0).strip())
     if "urgency" not in found and _EXCLAIM.search(lowered):
         found["urgency"] = "!!!"
-    if "complaint" not in found and compound <= NEGATIVE_COMPLAINT:
+    if "complaint" not in found and compound is not None and compound <= NEGATIVE_COMPLAINT:
         addressed = _ADDRESSED.search(lowered)
         if addressed:
             found["complaint"] = f"negative and addressed ({addressed.group(0)})"
@@ -259,17 +411,20 @@ def detect(text: str, compound: float = 0.0) -> Actionability:
 
 
 @lru_cache(maxsize=1)
-def _analyzer() -> Callable[[str], dict[str, float]]:
-    # Loading the lexicon takes a tenth of a second: once per process, on first use.
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-    scorer: Callable[[str], dict[str, float]] = SentimentIntensityAnalyzer().polarity_scores
-    return scorer
+def _analyzer() -> SentimentAnalyzer:
+    # Loading the lexicons takes a tenth of a second: once per process, on first use.
+    return SentimentAnalyzer()
 
 
-def sentiment(text: str) -> float:
-    """VADER compound sentiment of ``text`` in ``[-1, 1]`` (negative below 0)."""
-    return float(_analyzer()(text)["compound"]) if text.strip() else 0.0
+def text_sentiment(text: str) -> Polarity:
+    """The sentiment of ``text`` in its language, with the language and how it was scored."""
+    return _analyzer().score(text)
+
+
+def sentiment(text: str) -> float | None:
+    """Compound sentiment of ``text`` in ``[-1, 1]`` (negative below 0), ``None`` when unknown
+    (a language Sway does not cover, without emoji)."""
+    return text_sentiment(text).compound if text.strip() else 0.0
 
 
 @dataclass(frozen=True)
@@ -406,11 +561,13 @@ class Triaged:
     priority: float
     tier: int
     actionability: Actionability
-    sentiment: float
+    sentiment: float | None
     customer_value: float
     influence: float
     author: InfluenceSignal | None
     reasons: tuple[str, ...]
+    #: The language the text was read in (``None``: not known).
+    language: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         m = self.message
@@ -425,6 +582,8 @@ class Triaged:
             "tier": self.tier,
             "actionability": self.actionability.as_dict(),
             "sentiment": self.sentiment,
+            "sentiment_known": self.sentiment is not None,
+            "language": self.language,
             "customer_value": self.customer_value,
             "influence": self.influence,
             "author_account": None
@@ -470,14 +629,15 @@ class Triager:
 
     def triage(self, message: Message) -> Triaged:
         w = self.weights
-        compound = sentiment(message.text)
+        polarity = text_sentiment(message.text) if message.text.strip() else None
+        compound = polarity.compound if polarity is not None else 0.0
         act = detect(message.text, compound)
         author = self.source.signal(message.network, message.author) if self.source else None
         score = None if author is None else author.person_score or author.score
         influence = 0.0 if score is None else min(1.0, max(0.0, score / 100.0))
         value = customer_value(message.customer, self.crm_weights, as_of=self.as_of)
         kind = max((KINDS[k] for k in act.kinds), default=0.0)
-        negativity = max(0.0, -compound)
+        negativity = max(0.0, -compound) if compound is not None else 0.0
         total = w.kind + w.negativity + w.customer + w.influence
         within = (
             0.999
@@ -495,7 +655,14 @@ class Triager:
         )
         if tier == 2:
             reasons.insert(0, "urgent and actionable: top tier")
-        if compound <= -0.05 or compound >= 0.05:
+        if compound is None:
+            lang = polarity.lang if polarity is not None else None
+            reasons.append(
+                f"sentiment unknown (language {lang}: not covered)"
+                if lang
+                else "sentiment unknown (language not recognised)"
+            )
+        elif compound <= -0.05 or compound >= 0.05:
             reasons.append(
                 f"{'negative' if compound < 0 else 'positive'} sentiment {compound:+.2f}"
             )
@@ -517,6 +684,7 @@ class Triager:
             influence=influence,
             author=author,
             reasons=tuple(reasons),
+            language=polarity.lang if polarity is not None else None,
         )
 
     def triage_many(self, messages: Iterable[Message]) -> list[Triaged]:

@@ -28,13 +28,20 @@ def test_vader_for_english(analyzer: SentimentAnalyzer) -> None:
     )
 
 
-def test_other_languages_fall_back_to_emoji_and_emoticons(analyzer: SentimentAnalyzer) -> None:
-    assert analyzer.polarity("C'est une réponse vraiment nulle", "fr") == (None, "none")
-    angry, method = analyzer.polarity("C'est une réponse vraiment nulle 😡 :(", "fr")
+def test_other_covered_languages_use_their_lexicon(analyzer: SentimentAnalyzer) -> None:
+    bad, method = analyzer.polarity("C'est une réponse vraiment nulle", "fr")
+    assert method == "lexicon" and bad is not None and bad < -0.3
+    good, _ = analyzer.polarity("Respuesta muy útil, gracias", "es")
+    assert good is not None and good > 0.3
+
+
+def test_uncovered_languages_fall_back_to_emoji_or_unknown(analyzer: SentimentAnalyzer) -> None:
+    assert analyzer.polarity("Dit is een heel slecht antwoord", "nl") == (None, "unknown")
+    angry, method = analyzer.polarity("Dit is een heel slecht antwoord 😡 :(", "nl")
     assert method == "emoji" and angry is not None and angry < 0
-    happy, _ = analyzer.polarity("Merci beaucoup 😀", "fr")
+    happy, _ = analyzer.polarity("Heel erg bedankt 😀", "nl")
     assert happy is not None and happy > 0
-    assert analyzer.polarity("", "en") == (None, "none")
+    assert analyzer.polarity("", "en") == (None, "unknown")
 
 
 def test_periods() -> None:
