@@ -601,3 +601,71 @@ def topics_evaluate(
     if json_path is not None:
         json_path.write_text(json.dumps(result, indent=2, default=_iso), encoding="utf-8")
         click.echo(f"{json_path}: written")
+
+
+# -- campaign -----------------------------------------------------------------------------
+
+
+@cli.command("campaign")
+@click.option("--topic", "-t", required=True, help="Topic name, slug or id.")
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50), help="People.")
+@click.option("--network", "-n", default=None, help="Only accounts of this network.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the plan as JSON (as GET /v1/campaign)."
+)
+@click.pass_context
+def campaign(ctx: click.Context, topic: str, k: int, network: str | None, as_json: bool) -> None:
+    """The K people who together reach the largest distinct audience on a topic.
+
+    The same plan as the dashboard's campaign builder and GET /v1/campaign: greedy maximum
+    coverage over the topic audiences of the topic's most influential accounts.
+
+    \b
+    Examples:
+      sway campaign --topic "Machine Learning" -k 5
+      sway campaign -t discussion -k 3 --network stackexchange --json
+    """
+    from sway.api.errors import ApiError
+    from sway.api.index import ServingIndex
+    from sway.api.service import campaign as plan_campaign
+
+    with open_store(ctx, read_only=True) as store:
+        index = ServingIndex.build(store, lookups_only=True)
+        try:
+            plan = plan_campaign(store, index, topic, network=network, k=k)
+        except ApiError as exc:
+            fail(exc.message)
+    if as_json:
+        _json(plan.model_dump(mode="json"))
+        return
+    table = Table(
+        "#",
+        "account",
+        "score",
+        "topic score",
+        "audience",
+        "new",
+        "already reached",
+        "reach",
+        title=f"{plan.topic}: {len(plan.members)} of k={k}",
+    )
+    for i, m in enumerate(plan.members, 1):
+        a = m.account
+        name = a.handle or a.display_name or a.account_id
+        table.add_row(
+            str(i),
+            f"{a.network}:{name}",
+            "-" if a.score is None else f"{a.score:.1f}",
+            f"{m.topic_score:.1f}",
+            str(m.audience),
+            f"+{m.new}",
+            str(m.overlap),
+            str(m.reach),
+        )
+    out_console.print(table)
+    since = "over all history" if plan.start.year <= 1970 else f"from {_iso(plan.start)}"
+    click.echo(
+        f"expected reach {plan.reach} distinct people ({plan.audience_sum} counted separately) "
+        f"{since} to {_iso(plan.end)}, among the topic's {plan.candidates} most influential "
+        "accounts"
+    )

@@ -254,3 +254,14 @@ def test_an_ambiguous_topic_name_is_answered_with_the_candidates(db: Path, tmp_p
     assert "ambiguous" in out and "id lang" in out and "id lang2" in out
     assert "Traceback" not in out
     assert "t:ada" in run(db, "topics", "top", "-t", "lang").output  # an id is never ambiguous
+
+
+def test_campaign_from_the_cli_is_the_dashboards_plan(db: Path) -> None:
+    run(db, "topics", "compute", "-p", "min_posts=1")
+    plan = json.loads(run(db, "campaign", "--topic", "Linguistics", "-k", "2", "--json").output)
+    assert plan["topic"] == "Linguistics" and plan["k"] == 2
+    assert plan["members"] and plan["members"][0]["account"]["account_id"] == "ada"
+    assert plan["reach"] == plan["members"][-1]["reach"]
+    out = run(db, "campaign", "-t", "Linguistics", "-k", "2").output
+    assert "expected reach" in out and "t:" in out
+    assert "no topic" in run(db, "campaign", "-t", "nothing like it", code=2).output

@@ -56,6 +56,7 @@ __all__ = [
     "list_endorsements",
     "list_topic_runs",
     "network_events",
+    "post_texts",
     "profile_topics",
     "propose_topic",
     "remove_correction",
@@ -902,3 +903,19 @@ def network_events(store: Store, network: str) -> pa.Table:
         f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE network = $network ORDER BY ts",
         params={"network": network},
     ).to_arrow_table()
+
+
+def post_texts(
+    store: Store, network: str, post_ids: list[str]
+) -> dict[str, tuple[str | None, str]]:
+    """The text and action (``post``, ``reply``...) of the items that created ``post_ids`` on
+    ``network``, for showing posts by more than their ids."""
+    if not post_ids:
+        return {}
+    rows = store.rows(
+        "SELECT content_id, any_value(text), any_value(action) FROM events "
+        "WHERE network = ? AND content_id IN (SELECT unnest(?)) "
+        "AND action IN ('post', 'reply', 'comment', 'quote') GROUP BY content_id",
+        [network, sorted(set(post_ids))],
+    )
+    return {str(c): (t, str(a)) for c, t, a in rows}

@@ -25,6 +25,7 @@ from sway.api.state import ServiceState
 from sway.privacy import visibility
 from sway.store.db import Store
 from sway.web import charts
+from sway.web.posts import post_url, preview
 from sway.web.privacy import PrivacyLink, privacy_links, public_href, score_viewers
 
 __all__ = ["ProfilePage", "account_page", "person_page"]
@@ -62,6 +63,8 @@ class ProfilePage:
     viewers: list[dict[str, Any]]
     charts: dict[str, str] = field(default_factory=dict)
     version_changes: list[dict[str, Any]] = field(default_factory=list)
+    #: Top posts and topic evidence by post id: ``{"text": first line, "url": link}``.
+    posts: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
 
 def _label(link: InfluenceLink) -> str:
@@ -85,6 +88,30 @@ def _topics(store: Store, subject: str, *, account: bool) -> tuple[list[Any], li
         _, rows = topic_sentiment(store, subject)
         sentiment = _sentiment_summary(rows)
     return found.topics, found.broader, sentiment
+
+
+def _posts(
+    store: Store,
+    account: AccountView | None,
+    explanation: ExplanationPublic | None,
+    topics: list[dict[str, Any]],
+) -> dict[str, dict[str, str | None]]:
+    """The text and link of an account's top posts and topic evidence (empty for people)."""
+    from sway.store.topics import post_texts
+
+    if account is None:
+        return {}
+    ids = [str(r["post_id"]) for r in (explanation.top_posts if explanation else [])]
+    for t in topics:
+        ids += [str(p["post_id"]) for p in (t.get("evidence") or {}).get("posts", [])]
+    found = post_texts(store, account.network, ids)
+    return {
+        post_id: {
+            "text": preview(found.get(post_id, (None, ""))[0]),
+            "url": post_url(account.network, post_id, found.get(post_id, (None, None))[1]),
+        }
+        for post_id in ids
+    }
 
 
 def _sentiment_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -139,6 +166,7 @@ def _gather(
             for d in ("in", "out")
         }
         topics, broader, sentiment = _topics(store, subject, account=account is not None)
+        posts = _posts(store, account, explanation, topics)
         published = visibility(store, person.person_id).public
     keys = score_viewers(state.api_keys(), person.person_id)
     page = ProfilePage(
@@ -157,6 +185,7 @@ def _gather(
         privacy=privacy_links(person.person_id),
         public_href=public_href(person.person_id) if published else None,
         viewers=[{"name": k.name, "key_id": k.key_id, "scopes": sorted(k.scopes)} for k in keys],
+        posts=posts,
     )
     _draw(page)
     return page
