@@ -23,12 +23,13 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from sway.cli import cli, err_console, export, fail, open_store, out_console
-from sway.errors import ConfigError
+from sway.errors import ConfigError, ScoringError
 from sway.events import parse_ts
 
 if TYPE_CHECKING:
     from sway.engines.base import Engine
     from sway.scoring.scorer import InfluenceScorer, RunPlan
+    from sway.store.runs import RunInfo
 
 __all__ = ["parse_window"]
 
@@ -56,6 +57,21 @@ def _iso(value: Any) -> str:
 
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:+.{digits}f}"
+
+
+def chosen_run(store: Any, run_id: str | None) -> RunInfo:
+    """The run ``--run`` names (default: the latest that is not withdrawn); a withdrawn run
+    named by its id is shown, with a warning on stderr."""
+    from sway.store.runs import get_run
+
+    run = get_run(store, run_id)
+    if run.withdrawal is not None:
+        click.echo(
+            f"note: run {run.run_id} was withdrawn on {_iso(run.withdrawal.withdrawn_at)} "
+            f"({run.withdrawal.reason}); it is not served",
+            err=True,
+        )
+    return run
 
 
 # -- score --------------------------------------------------------------------------------
@@ -156,7 +172,7 @@ def score(
     from sway.engines import open_engine
     from sway.scoring.scorer import InfluenceScorer
     from sway.store.run_files import write_run
-    from sway.store.runs import run_exists, save_run
+    from sway.store.runs import get_run, run_exists, save_run
 
     params: dict[str, Any] = {"window_days": parse_window(window)}
     for pair in param_pairs:
@@ -201,6 +217,15 @@ def score(
         try:
             plan = scorer.plan(eng, as_of=when)
             if store is not None and output is None and run_exists(store, plan.run_id):
+                withdrawal = get_run(store, plan.run_id).withdrawal
+                if withdrawal is not None:
+                    # The same data and parameters give the same run: scoring again cannot
+                    # bring back a withdrawn run, and must not look as if it did.
+                    raise ScoringError(
+                        f"run {plan.run_id} is already published and was withdrawn "
+                        f"({withdrawal.reason}); change the data or the parameters to publish "
+                        "a new run"
+                    )
                 if not quiet:
                     click.echo(
                         f"run {plan.run_id} is already published (same version, parameters, "
@@ -297,16 +322,36 @@ def ingest_scores(ctx: click.Context, uri: str) -> None:
 # -- runs ---------------------------------------------------------------------------------
 
 
-@cli.command()
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+_RUNS_LIMIT = click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 10_000))
+_RUNS_JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+
+
+@cli.group(invoke_without_command=True)
+@_RUNS_LIMIT
+@_RUNS_JSON
 @click.pass_context
 def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
-    """List published score runs, newest as-of first.
+    """Published score runs: list them (what `sway runs` alone does), or withdraw one.
+
+    \b
+    Examples:
+      sway runs --limit 5
+      sway runs withdraw 1.0-3f2a --reason "scored before the spam import was removed"
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(runs_list, limit=limit, as_json=as_json)
+
+
+@runs.command("list")
+@_RUNS_LIMIT
+@_RUNS_JSON
+@click.pass_context
+def runs_list(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """List published score runs, newest as-of first; withdrawn runs are marked.
 
     \b
     Example:
-      sway runs --limit 5
+      sway runs list --json
     """
     from sway.store.runs import list_runs
 
@@ -315,7 +360,9 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in found], indent=2, default=str))
         return
-    table = Table("run", "series", "as of", "window", "events", "accounts", "people", "engine")
+    table = Table(
+        "run", "series", "as of", "window", "events", "accounts", "people", "engine", "status"
+    )
     for r in found:
         table.add_row(
             r.run_id,
@@ -326,8 +373,65 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
             f"{r.summary.get('accounts', 0):,}",
             f"{r.summary.get('people', 0):,}",
             r.engine,
+            "published" if r.withdrawal is None else f"withdrawn: {r.withdrawal.reason}",
         )
     out_console.print(table)
+
+
+@runs.command("withdraw")
+@click.argument("run_id", metavar="RUN")
+@click.option("--reason", required=True, help="Why the run is withdrawn (kept with it).")
+@click.option(
+    "--by",
+    default=None,
+    help="Who withdraws it, for the record.  [default: the user running the command]",
+)
+@click.pass_context
+def runs_withdraw(ctx: click.Context, run_id: str, reason: str, by: str | None) -> None:
+    """Withdraw a published run (an id or a unique prefix): it stays in the store as it was
+    and in `sway runs`, marked withdrawn, but is never again served as the latest run (CLI,
+    API, dashboard, CRM) nor compared against for day/week/month changes. A withdrawal is
+    recorded with who, when and why, in the audit log too, and is not undone.
+
+    \b
+    Example:
+      sway runs withdraw 1.0-3f2a --reason "scored before the spam import was removed"
+    """
+    from sway.privacy import record
+    from sway.store.runs import get_run, withdraw_run
+
+    who = by if by is not None else _user_name()
+
+    def audit(run: RunInfo) -> None:
+        record(
+            store,
+            actor="cli",
+            action="runs.withdraw",
+            subject=f"run:{run.run_id}",
+            detail={"by": who, "reason": reason.strip()},
+        )
+
+    with open_store(ctx) as store:
+        run = withdraw_run(store, run_id, reason=reason, by=who, audit=audit)
+        try:
+            served: str | None = get_run(store).run_id
+        except ScoringError:
+            served = None
+    assert run.withdrawal is not None
+    click.echo(f"run {run.run_id} withdrawn ({_iso(run.withdrawal.withdrawn_at)}, by {who})")
+    click.echo(
+        f"latest run now: {served}" if served else "no run left to serve; run `sway score`",
+        err=True,
+    )
+
+
+def _user_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return "cli"
 
 
 # -- show ---------------------------------------------------------------------------------
@@ -359,7 +463,6 @@ def show(
         account_history,
         account_result,
         changes,
-        get_run,
         person_history,
         person_result,
     )
@@ -367,7 +470,7 @@ def show(
 
     _one_subject(account, person)
     with open_store(ctx, read_only=True) as store:
-        run = get_run(store, run_id)
+        run = chosen_run(store, run_id)
         if account is not None:
             ref = parse_account_ref(account)
             row = account_result(store, run.run_id, ref.network, ref.account_id)
@@ -461,7 +564,6 @@ def explain(
     from sway.store.people import parse_account_ref
     from sway.store.runs import (
         account_result,
-        get_run,
         person_accounts_in_run,
         person_network_results,
         person_result,
@@ -472,7 +574,7 @@ def explain(
 
     _one_subject(account, person)
     with open_store(ctx, read_only=True) as store:
-        run = get_run(store, run_id)
+        run = chosen_run(store, run_id)
         curve = reference_curve_of(store, run)
         if account is not None:
             ref = parse_account_ref(account)
@@ -567,14 +669,23 @@ def _print_explanation(result: Any) -> None:
 # -- top ----------------------------------------------------------------------------------
 
 
+_ACCOUNT_KEYS = ("network", "account_id", "handle", "display_name")
+
+
 @cli.command()
 @click.option("--network", "-n", default=None, help="Only accounts of this network.")
 @click.option("--people", is_flag=True, help="Rank people (linked accounts) instead.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 100_000))
 @click.option("--run", "run_id", default=None, help="A run id (or prefix).  [default: latest]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def top(
-    ctx: click.Context, network: str | None, people: bool, limit: int, run_id: str | None
+    ctx: click.Context,
+    network: str | None,
+    people: bool,
+    limit: int,
+    run_id: str | None,
+    as_json: bool,
 ) -> None:
     """The highest scores of a run, with their sub-scores.
 
@@ -582,18 +693,33 @@ def top(
     Examples:
       sway top --limit 20
       sway top --network stackexchange --limit 5
-      sway top --people
+      sway top --people --json
     """
-    from sway.store.runs import get_run, top_accounts, top_people
+    from sway.store.runs import top_accounts, top_people
 
     with open_store(ctx, read_only=True) as store:
-        run = get_run(store, run_id)
+        run = chosen_run(store, run_id)
         if people:
             if network is not None:
                 fail("--network ranks accounts; drop it with --people")
             rows = top_people(store, run.run_id, limit=limit)
         else:
             rows = top_accounts(store, run.run_id, network=network, limit=limit)
+    if as_json:
+        keys: tuple[str, ...] = ("person_id", "accounts", "networks") if people else _ACCOUNT_KEYS
+        keys += ("score", "reach", "amplification", "network_impact")
+        click.echo(
+            json.dumps(
+                {
+                    "run": run.run_id,
+                    "as_of": _iso(run.as_of),
+                    "rows": [{"rank": i, **{k: r[k] for k in keys}} for i, r in enumerate(rows, 1)],
+                },
+                indent=2,
+                default=str,
+            )
+        )
+        return
     title = f"run {run.run_id} as of {_iso(run.as_of)}"
     first = ("person", "accounts") if people else ("account", "name")
     table = Table("#", *first, "score", "reach", "amplification", "network impact", title=title)
@@ -715,11 +841,11 @@ def _export_options(func: Any) -> Any:
 def _export(
     ctx: click.Context, fmt: str | None, output: Path, run_id: str | None, people: bool
 ) -> tuple[int, str]:
-    from sway.store.runs import get_run, people_rows, score_rows
+    from sway.store.runs import people_rows, score_rows
 
     kind = _kind(output, fmt)
     with open_store(ctx, read_only=True) as store:
-        run = get_run(store, run_id)
+        run = chosen_run(store, run_id)
         batches: Iterator[pa.RecordBatch] = (
             people_rows(store, run.run_id) if people else score_rows(store, run.run_id)
         )

@@ -33,7 +33,7 @@ from sway.store.queries import (
     serving_person_networks,
     serving_topics,
 )
-from sway.store.runs import RunInfo, get_run
+from sway.store.runs import RunInfo, get_run, withdrawn_runs
 
 __all__ = [
     "AccountView",
@@ -221,8 +221,11 @@ class ServingIndex:
         person_networks: pa.Table,
         members: pa.Table,
         topics: tuple[pa.Table, pa.Table] | None = None,
+        withdrawn: tuple[RunInfo, ...] = (),
     ) -> None:
         self.run = run
+        #: Withdrawn runs newer than the served one (the ones it stands in for), newest first.
+        self.withdrawn = withdrawn
         self.version = version
         n = accounts.num_rows
         self.size = n
@@ -374,7 +377,8 @@ class ServingIndex:
     def build(
         cls, store: Store, run_id: str | None = None, *, lookups_only: bool = False
     ) -> ServingIndex:
-        """Load the index of a run (default: the latest) from an open store.
+        """Load the index of a run (default: the latest that is not withdrawn) from an open
+        store.
 
         ``lookups_only``: accounts, scores and people, without changes, ranks and Klout ids
         (enough for CRM enrichment and triage, built in a fraction of the time).
@@ -395,6 +399,7 @@ class ServingIndex:
             person_networks=serving_person_networks(store, rid),
             members=serving_members(store, rid),
             topics=serving_topics(store),
+            withdrawn=tuple(withdrawn_runs(store, newer_than=None if run is None else run.as_of)),
         )
 
     # -- accounts -------------------------------------------------------------------------

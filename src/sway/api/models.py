@@ -72,6 +72,13 @@ class RunPublic(BaseModel):
     as_of: datetime
     window_days: float
     events_used: int
+    withdrawn: bool = Field(
+        False,
+        description="A withdrawn run stays listed but is never served, nor compared against "
+        "for changes (`sway runs withdraw`).",
+    )
+    withdrawn_at: datetime | None = None
+    withdrawal_reason: str | None = None
 
 
 class SubScores(BaseModel):

@@ -70,6 +70,9 @@ def run_public(run: RunInfo | None) -> RunPublic | None:
         as_of=run.as_of,
         window_days=run.window_days,
         events_used=run.events_used,
+        withdrawn=run.withdrawal is not None,
+        withdrawn_at=None if run.withdrawal is None else run.withdrawal.withdrawn_at,
+        withdrawal_reason=None if run.withdrawal is None else run.withdrawal.reason,
     )
 
 

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from sway.events import EVENT_COLUMNS
 from sway.store.db import Store
+from sway.store.runs import NOT_WITHDRAWN
 
 __all__ = [
     "Stats",
@@ -164,6 +165,7 @@ def data_version(store: Store) -> tuple[Any, ...]:
                (SELECT count(*) FROM accounts),
                (SELECT count(*) FROM score_runs),
                (SELECT max(created_at) FROM score_runs),
+               (SELECT count(*) FROM run_withdrawals),
                (SELECT count(*) FROM person_accounts),
                (SELECT max(linked_at) FROM person_accounts),
                (SELECT count(*) FROM tombstones),
@@ -237,6 +239,7 @@ def serving_accounts(
                        FILTER (WHERE r.as_of <= (SELECT as_of FROM run) - INTERVAL 30 DAY) AS m
             FROM scores s JOIN score_runs r USING (run_id)
             WHERE r.series = $series AND r.as_of <= (SELECT as_of FROM run) - INTERVAL 1 DAY
+              AND {NOT_WITHDRAWN}
             GROUP BY s.network, s.account_id
         ),
         known AS (
@@ -271,7 +274,7 @@ def serving_people(store: Store, run_id: str | None, *, series: str | None) -> p
     scores. Unlinked accounts are their own person and are not listed here.
     """
     return store.con.sql(
-        """
+        f"""
         WITH run AS (SELECT * FROM score_runs WHERE run_id = $run_id),
         explicit AS (
             SELECT DISTINCT person_id FROM run_person_accounts WHERE run_id = $run_id
@@ -288,6 +291,7 @@ def serving_people(store: Store, run_id: str | None, *, series: str | None) -> p
                        FILTER (WHERE r.as_of <= (SELECT as_of FROM run) - INTERVAL 30 DAY) AS m
             FROM person_scores p JOIN score_runs r USING (run_id)
             WHERE r.series = $series AND r.as_of <= (SELECT as_of FROM run) - INTERVAL 1 DAY
+              AND {NOT_WITHDRAWN}
             GROUP BY p.person_id
         )
         SELECT e.person_id, pe.display_name, s.score, s.reach, s.amplification,
@@ -405,8 +409,8 @@ def score_history(
     algorithm_version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Scores of one account (``network`` + ``account_id``) or one explicit person in every
-    run, grouped by series: ``series, algorithm_version, run_id, as_of, score, reach,
-    amplification, network_impact``, oldest first within a series."""
+    run that is not withdrawn, grouped by series: ``series, algorithm_version, run_id, as_of,
+    score, reach, amplification, network_impact``, oldest first within a series."""
     params: list[str | None]
     if person_id is not None:
         table, where, params = "person_scores", "s.person_id = ?", [person_id]
@@ -417,7 +421,7 @@ def score_history(
         SELECT coalesce(r.series, r.algorithm_version) AS series, r.algorithm_version,
                r.run_id, r.as_of, s.score, s.reach, s.amplification, s.network_impact
         FROM {table} s JOIN score_runs r USING (run_id)
-        WHERE {where} AND (? IS NULL OR r.algorithm_version = ?)
+        WHERE {where} AND (? IS NULL OR r.algorithm_version = ?) AND {NOT_WITHDRAWN}
         ORDER BY r.algorithm_version, series, r.as_of, r.created_at
         """,
         [*params, algorithm_version, algorithm_version],

@@ -4,13 +4,19 @@ A run is written once, in one transaction, by :func:`save_run`; nothing ever upd
 its rows. Its id is a function of the algorithm version, parameters, window, ``as_of`` and a
 digest of the data (see :func:`sway.scoring.scorer.make_run_id`), so scoring the same data again
 finds the published run instead of writing a second copy.
+
+A run found wrong is withdrawn (:func:`withdraw_run`): a row in ``run_withdrawals`` says who
+withdrew it, when and why, and the run's own rows stay as they were. A withdrawn run is still
+listed (:func:`list_runs`, marked) and can still be read by its id, but it is never the latest
+run (:func:`get_run` without an id) and it is left out of score histories, so that no
+day/week/month change is measured against it (:data:`NOT_WITHDRAWN`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -18,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from sway.errors import ScoringError, StoreError
+from sway.errors import ConfigError, ScoringError, StoreError
 from sway.scoring.calibration import ReferenceCurve
 from sway.scoring.params import ALGORITHM_VERSION
 from sway.store.db import Store
@@ -28,7 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHANGE_PERIODS",
+    "NOT_WITHDRAWN",
     "RunInfo",
+    "Withdrawal",
     "account_history",
     "account_result",
     "changes",
@@ -47,6 +55,8 @@ __all__ = [
     "top_people",
     "top_posts",
     "top_reactors",
+    "withdraw_run",
+    "withdrawn_runs",
 ]
 
 #: The changes `sway show` reports: name -> how far back.
@@ -57,9 +67,29 @@ CHANGE_PERIODS: dict[str, timedelta] = {
 }
 
 
+#: SQL: the run aliased ``r`` is not withdrawn (histories and changes leave withdrawn runs out).
+NOT_WITHDRAWN = "NOT EXISTS (SELECT 1 FROM run_withdrawals w WHERE w.run_id = r.run_id)"
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Who withdrew a run, when, and why."""
+
+    withdrawn_at: datetime
+    withdrawn_by: str
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "withdrawn_at": self.withdrawn_at.isoformat(),
+            "withdrawn_by": self.withdrawn_by,
+            "reason": self.reason,
+        }
+
+
 @dataclass(frozen=True)
 class RunInfo:
-    """One published run."""
+    """One published run; ``withdrawal`` is set when it was withdrawn."""
 
     run_id: str
     algorithm_version: str
@@ -75,9 +105,20 @@ class RunInfo:
     engine: str
     created_at: datetime
     summary: dict[str, Any]
+    withdrawal: Withdrawal | None = None
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawal is not None
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in vars(self).items()}
+        out = {
+            k: (v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in vars(self).items()
+            if k != "withdrawal"
+        }
+        out["withdrawn"] = self.withdrawal.as_dict() if self.withdrawal else None
+        return out
 
 
 class FittedRun(Protocol):
@@ -238,12 +279,19 @@ def _record_curve(store: Store, curve: ReferenceCurve) -> None:
 # -- runs ---------------------------------------------------------------------------------
 
 _RUN_COLUMNS = (
-    "run_id, algorithm_version, series, params, window_days, window_start, as_of, watermark, "
-    "max_ingest_id, data_digest, events_used, engine, created_at, summary"
+    "r.run_id, r.algorithm_version, r.series, r.params, r.window_days, r.window_start, r.as_of, "
+    "r.watermark, r.max_ingest_id, r.data_digest, r.events_used, r.engine, r.created_at, "
+    "r.summary, w.withdrawn_at, w.withdrawn_by, w.reason"
 )
+_RUNS = "score_runs r LEFT JOIN run_withdrawals w ON w.run_id = r.run_id"
 
 
 def _run(row: dict[str, Any]) -> RunInfo:
+    withdrawal = (
+        None
+        if row["withdrawn_at"] is None
+        else Withdrawal(row["withdrawn_at"], row["withdrawn_by"], row["reason"])
+    )
     return RunInfo(
         run_id=row["run_id"],
         algorithm_version=row["algorithm_version"],
@@ -259,34 +307,56 @@ def _run(row: dict[str, Any]) -> RunInfo:
         engine=row["engine"],
         created_at=row["created_at"],
         summary=json.loads(row["summary"]) if row["summary"] else {},
+        withdrawal=withdrawal,
     )
 
 
-def list_runs(store: Store, *, limit: int = 50) -> list[RunInfo]:
-    """Published runs, newest ``as_of`` first."""
+def list_runs(store: Store, *, limit: int = 50, offset: int = 0) -> list[RunInfo]:
+    """Published runs, withdrawn ones included (marked), newest ``as_of`` first."""
     return [
         _run(r)
         for r in store.dicts(
-            f"SELECT {_RUN_COLUMNS} FROM score_runs ORDER BY as_of DESC, created_at DESC LIMIT ?",
-            [limit],
+            f"SELECT {_RUN_COLUMNS} FROM {_RUNS} "
+            "ORDER BY r.as_of DESC, r.created_at DESC, r.run_id LIMIT ? OFFSET ?",
+            [limit, offset],
+        )
+    ]
+
+
+def withdrawn_runs(store: Store, *, newer_than: datetime | None = None) -> list[RunInfo]:
+    """Withdrawn runs, newest ``as_of`` first; with ``newer_than``, only those whose ``as_of``
+    is later (the runs that would be served had they not been withdrawn)."""
+    return [
+        _run(r)
+        for r in store.dicts(
+            f"SELECT {_RUN_COLUMNS} FROM {_RUNS} WHERE w.withdrawn_at IS NOT NULL "
+            "AND (?::TIMESTAMPTZ IS NULL OR r.as_of > ?::TIMESTAMPTZ) "
+            "ORDER BY r.as_of DESC, r.created_at DESC, r.run_id",
+            [newer_than, newer_than],
         )
     ]
 
 
 def get_run(store: Store, run_id: str | None = None) -> RunInfo:
-    """A run by id (a unique prefix is enough), or the latest: the newest ``as_of`` of the
-    current algorithm version (of any version if it has none)."""
+    """A run by id (a unique prefix is enough; a withdrawn run too, marked), or the latest: the
+    newest ``as_of`` of the current algorithm version (of any version if it has none) among
+    the runs that are not withdrawn."""
     if run_id is None:
         rows = store.dicts(
-            f"SELECT {_RUN_COLUMNS} FROM score_runs "
-            "ORDER BY algorithm_version = ? DESC, as_of DESC, created_at DESC LIMIT 1",
+            f"SELECT {_RUN_COLUMNS} FROM {_RUNS} WHERE w.withdrawn_at IS NULL "
+            "ORDER BY r.algorithm_version = ? DESC, r.as_of DESC, r.created_at DESC LIMIT 1",
             [ALGORITHM_VERSION],
         )
         if not rows:
+            if store.scalar("SELECT count(*) FROM score_runs"):
+                raise ScoringError(
+                    "every published run is withdrawn (see `sway runs`); run `sway score` on "
+                    "corrected data or parameters"
+                )
             raise ScoringError("no scores yet; run `sway score` first")
         return _run(rows[0])
     rows = store.dicts(
-        f"SELECT {_RUN_COLUMNS} FROM score_runs WHERE starts_with(run_id, ?) ORDER BY run_id",
+        f"SELECT {_RUN_COLUMNS} FROM {_RUNS} WHERE starts_with(r.run_id, ?) ORDER BY r.run_id",
         [run_id],
     )
     exact = [r for r in rows if r["run_id"] == run_id]
@@ -297,6 +367,57 @@ def get_run(store: Store, run_id: str | None = None) -> RunInfo:
     if len(rows) > 1:
         raise ScoringError(f"run id {run_id!r} is ambiguous ({len(rows)} runs start with it)")
     return _run(rows[0])
+
+
+def withdraw_run(
+    store: Store,
+    run_id: str,
+    *,
+    reason: str,
+    by: str,
+    audit: Callable[[RunInfo], None] | None = None,
+) -> RunInfo:
+    """Withdraw a published run (an id or a unique prefix): it stays in the store, unchanged,
+    but is no longer served or compared against. Returns the run, withdrawn.
+
+    ``audit`` is called with the withdrawn run inside the transaction that records the
+    withdrawal (to write the audit entry), so that both are stored or neither.
+
+    Raises
+    ------
+    ConfigError
+        When ``reason`` or ``by`` is empty.
+    ScoringError
+        When there is no such run, or it is already withdrawn (a withdrawal is not redone:
+        the first one's who, when and why stand).
+    """
+    reason, by = reason.strip(), by.strip()
+    if not reason:
+        raise ConfigError("say why the run is withdrawn (--reason TEXT)")
+    if not by:
+        raise ConfigError("say who withdraws the run")
+    run = get_run(store, run_id)
+    if run.withdrawal is not None:
+        w = run.withdrawal
+        raise ScoringError(
+            f"run {run.run_id} was already withdrawn on {w.withdrawn_at.isoformat()} by "
+            f"{w.withdrawn_by}: {w.reason}"
+        )
+    con = store.con
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("INSERT INTO run_withdrawals VALUES (?, now(), ?, ?)", [run.run_id, by, reason])
+        withdrawn = get_run(store, run.run_id)
+        if audit is not None:
+            audit(withdrawn)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.ConstraintException):
+            raise ScoringError(f"run {run.run_id} was withdrawn meanwhile") from None
+        raise
+    return withdrawn
 
 
 def reference_curve_of(store: Store, run: RunInfo) -> ReferenceCurve:
@@ -334,12 +455,12 @@ def account_result(
 def account_history(
     store: Store, network: str, account_id: str, *, series: str
 ) -> list[dict[str, Any]]:
-    """The account's scores in every run of a series, oldest first."""
+    """The account's scores in every run of a series that is not withdrawn, oldest first."""
     return store.dicts(
-        """
+        f"""
         SELECT r.run_id, r.as_of, s.score, s.reach, s.amplification, s.network_impact
         FROM scores s JOIN score_runs r USING (run_id)
-        WHERE r.series = ? AND s.network = ? AND s.account_id = ?
+        WHERE r.series = ? AND s.network = ? AND s.account_id = ? AND {NOT_WITHDRAWN}
         ORDER BY r.as_of, r.created_at
         """,
         [series, network, account_id],
@@ -448,21 +569,22 @@ def person_network_results(store: Store, run_id: str, person_id: str) -> list[di
 
 
 def person_history(store: Store, person_id: str, *, series: str) -> list[dict[str, Any]]:
-    """The person's scores in every run of a series, oldest first (for an account that was
-    not linked to anyone in a run, its own score there)."""
+    """The person's scores in every run of a series that is not withdrawn, oldest first (for
+    an account that was not linked to anyone in a run, its own score there)."""
     network, _, account = person_id.partition(":")
     return store.dicts(
-        """
+        f"""
         SELECT run_id, as_of, score, reach, amplification, network_impact FROM (
             SELECT r.run_id, r.as_of, r.created_at, p.score, p.reach, p.amplification,
                    p.network_impact
             FROM person_scores p JOIN score_runs r USING (run_id)
-            WHERE r.series = ? AND p.person_id = ?
+            WHERE r.series = ? AND p.person_id = ? AND {NOT_WITHDRAWN}
             UNION ALL
             SELECT r.run_id, r.as_of, r.created_at, s.score, s.reach, s.amplification,
                    s.network_impact
             FROM scores s JOIN score_runs r USING (run_id)
-            WHERE r.series = ? AND s.network = ? AND s.account_id = ? AND NOT EXISTS (
+            WHERE r.series = ? AND s.network = ? AND s.account_id = ? AND {NOT_WITHDRAWN}
+              AND NOT EXISTS (
                 SELECT 1 FROM run_person_accounts l
                 WHERE l.run_id = s.run_id AND l.network = s.network
                   AND l.account_id = s.account_id

@@ -159,6 +159,7 @@ def leaderboards(
             "networks": index.networks,
             "topics": _topic_names(state),
             "run": service.run_public(index.run),
+            "withdrawn": [service.run_public(r) for r in index.withdrawn],
         },
     )
 

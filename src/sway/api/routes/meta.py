@@ -34,11 +34,12 @@ async def health(state: State) -> Health:
 
 @router.get("/runs", response_model=Page[RunPublic], **scoped("read"))
 def runs(state: State, offset: Offset = 0, limit: Limit = 20) -> Page[RunPublic]:
-    """Published score runs, newest first."""
+    """Published score runs, newest first. Withdrawn runs are listed too, with
+    `withdrawn: true`, when and why; they are never served."""
     from sway.store.runs import list_runs
 
     with state.gate.read() as store:
-        found = list_runs(store, limit=offset + limit + 1)
+        found = list_runs(store, limit=limit, offset=offset)
         total = int(store.scalar("SELECT count(*) FROM score_runs"))
-    items = [r for r in (service.run_public(run) for run in found[offset : offset + limit]) if r]
+    items = [r for r in (service.run_public(run) for run in found) if r]
     return service.page(items, total, offset, limit)
