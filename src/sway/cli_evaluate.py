@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
 from sway.cli import cli, open_store, out_console
 from sway.errors import ConfigError
 from sway.events import parse_ts
+from sway.integrity.attacks import ATTACK_KINDS
 
 __all__ = ["evaluate_command", "fit_command", "parse_duration"]
 
@@ -81,6 +84,27 @@ def parse_duration(text: str) -> timedelta:
     default=None,
     help="Also draw the results as a PNG chart here.",
 )
+@click.option(
+    "--attack",
+    type=click.Choice(ATTACK_KINDS),
+    default=None,
+    help="Evaluate on a copy of the data with this attack family injected before the split.",
+)
+@click.option(
+    "--attack-size",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Attacking accounts per attacked target.",
+)
+@click.option(
+    "--attack-targets",
+    "attack_targets_",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Accounts attacked (drawn among those the future does not bear out).",
+)
 @click.pass_context
 def evaluate_command(
     ctx: click.Context,
@@ -93,6 +117,9 @@ def evaluate_command(
     resamples: int,
     json_path: Path | None,
     chart_path: Path | None,
+    attack: str | None,
+    attack_size: int,
+    attack_targets_: int,
 ) -> None:
     """Score every account on events before a split; rank them against what happens after.
 
@@ -101,13 +128,22 @@ def evaluate_command(
     NDCG@k and precision@k of the future engagement, each with a bootstrap 95% interval.
     Nothing is written to the store.
 
+    With --attack, the same on a copy of the data (in the store's spool folder, removed
+    afterwards) where --attack-targets accounts that the future does not bear out are each
+    attacked by --attack-size accounts before the split: the truth after it stays honest.
+
     \b
     Examples:
       sway evaluate -n collegemsg --split-at 2004-06-01 --horizon 30d
       sway evaluate -n stackexchange --target reputation --chart se.png
+      sway evaluate -n collegemsg --attack capture-ring --attack-size 50
     """
-    from sway.evaluation.protocol import evaluate
+    from sway.evaluation.attacked import attack_targets, write_attacked_copy
+    from sway.evaluation.protocol import default_split, evaluate
     from sway.evaluation.report import chart, table
+    from sway.scoring.scorer import InfluenceScorer
+    from sway.store.db import Store
+    from sway.store.spool import new_spool
 
     split: datetime | None = None
     if split_at is not None:
@@ -116,9 +152,39 @@ def evaluate_command(
         except ValueError as exc:
             raise ConfigError(f"--split-at: {exc}") from None
     params = {"window_days": parse_duration(window).total_seconds() / 86400} if window else {}
-    with open_store(ctx, read_only=True) as store:
+    with open_store(ctx, read_only=True) as store, contextlib.ExitStack() as stack:
+        under = store
+        attacked: dict[str, Any] | None = None
+        if attack is not None:
+            split = split if split is not None else default_split(store, network)
+            window_days = InfluenceScorer(**params).get_params()["window_days"]
+            aimed = attack_targets(
+                store,
+                network=network,
+                start=split - timedelta(days=float(window_days)),
+                split=split,
+                horizon=parse_duration(horizon),
+                count=attack_targets_,
+                seed=0,
+            )
+            folder = stack.enter_context(new_spool(store.path, "evaluate"))
+            added = write_attacked_copy(
+                store,
+                folder / "attacked.duckdb",
+                network=network,
+                split=split,
+                family=attack,
+                size=attack_size,
+                targets=aimed,
+            )
+            under = stack.enter_context(Store.open(folder / "attacked.duckdb", read_only=True))
+            attacked = {"family": attack, "size": attack_size, "targets": aimed, "events": added}
+            click.echo(
+                f"under attack: {attack}, {len(aimed)} targets x {attack_size} accounts, "
+                f"{added:,} events added before {split.isoformat()}"
+            )
         result = evaluate(
-            store,
+            under,
             network=network,
             split=split,
             horizon=parse_duration(horizon),
@@ -129,7 +195,8 @@ def evaluate_command(
         )
     out_console.print(table(result))
     if json_path is not None:
-        json_path.write_text(json.dumps(result.as_dict(), indent=2, default=str), encoding="utf-8")
+        data = {**result.as_dict(), "attack": attacked}
+        json_path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
         click.echo(f"{json_path}: written")
     if chart_path is not None:
         chart(result, chart_path)

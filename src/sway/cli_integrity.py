@@ -56,6 +56,8 @@ class AttackOutcome:
     after: float
     honest_mean_move: float
     honest_accounts: int
+    #: The highest score among the attacking accounts after the attack (1.0 when none).
+    attackers_max: float = 1.0
 
     @property
     def lift(self) -> float:
@@ -72,10 +74,19 @@ def run_attack(
     target: str,
     seed: int = 0,
     integrity: bool = True,
+    capture_start: datetime | None = None,
 ) -> AttackOutcome:
-    """Score a copy of the data without and with the attack, at the same ``as_of``."""
+    """Score a copy of the data without and with the attack, at the same ``as_of``
+    (``capture_start``: see :func:`inject_attack`)."""
     attack = inject_attack(
-        events, accounts, kind=kind, size=size, network=network, target=target, seed=seed
+        events,
+        accounts,
+        kind=kind,
+        size=size,
+        network=network,
+        target=target,
+        seed=seed,
+        capture_start=capture_start,
     )
     end = attack.events.column("ts").to_pylist()
     as_of = max(end).astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
@@ -95,6 +106,7 @@ def run_attack(
         after=after.get(key, 1.0),
         honest_mean_move=statistics.fmean(moves) if moves else 0.0,
         honest_accounts=len(moves),
+        attackers_max=max((after.get((network, a), 1.0) for a in attack.attackers), default=1.0),
     )
 
 

@@ -27,7 +27,23 @@ def test_attack_is_reproducible_and_adds_events(kind: str) -> None:
     assert TARGET in targets or kind == "fresh-account"
 
 
-@pytest.mark.parametrize("kind", ATTACK_KINDS)
+#: Families the layer does not stop yet (docs/integrity.md, "Attacks designed with the code
+#: in hand"): strict, so that the day one is stopped the marker has to go.
+NOT_STOPPED = {"capture-ring", "slow-drip", "aged-ring", "mimic", "bought-standing"}
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        pytest.param(
+            k,
+            marks=pytest.mark.xfail(strict=True, reason="not stopped yet: docs/integrity.md"),
+        )
+        if k in NOT_STOPPED
+        else k
+        for k in ATTACK_KINDS
+    ],
+)
 def test_attack_meets_the_aims(kind: str) -> None:
     """The aims of docs/integrity.md on the seeded community: an attack lifts its target by at
     most 2 points, honest accounts move by at most 0.5 on average, a fresh account stays under
@@ -68,3 +84,22 @@ def test_attack_command(tmp_path) -> None:  # type: ignore[no-untyped-def]
     )
     assert result.exit_code == 0, result.output
     assert "integrity on" in result.output and "integrity off" in result.output
+
+
+def test_a_capture_holds_nothing_from_before_its_start() -> None:
+    """In a short capture, what the attackers did before the capture began is not in the data
+    (otherwise the attack would lengthen the capture and switch on rules that need history)."""
+    from datetime import timedelta
+
+    import pyarrow.compute as pc
+
+    end = pc.max(BASE["ts"]).as_py()
+    start = end - timedelta(days=3)
+    full = inject_attack(BASE, None, kind="aged-ring", size=10, network="x", target=TARGET)
+    clipped = inject_attack(
+        BASE, None, kind="aged-ring", size=10, network="x", target=TARGET, capture_start=start
+    )
+    added = clipped.events.slice(BASE.num_rows)
+    assert 0 < clipped.added < full.added
+    assert pc.min(added["ts"]).as_py() >= start
+    assert pc.min(full.events.slice(BASE.num_rows)["ts"]).as_py() < start
