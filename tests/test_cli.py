@@ -94,16 +94,19 @@ def test_unrecognised_format_is_a_clean_error(tmp_path: Path) -> None:
 
 def test_people_link_unlink_import_suggest(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    code, out, _ = run(db, "people", "link", "ada", "twitter:1", "mastodon:ada@x.social")
-    assert code == 0 and "2 account(s) linked" in out
+    # Nothing is ingested yet: linking needs --allow-unknown (tests/test_people_link.py).
+    code, out, _ = run(
+        db, "people", "link", "ada", "twitter:1", "mastodon:ada@x.social", "--allow-unknown"
+    )
+    assert code == 0 and "2 accounts linked" in out
     code, out, _ = run(db, "people", "list")
     assert out.strip() == "ada: mastodon:ada@x.social twitter:1"
     mapping = tmp_path / "map.csv"
     mapping.write_text("person,network,account\nada,reddit,ada_l\nbrand,twitter,1\n")
     code, out, _ = run(db, "people", "import", str(mapping))
-    assert code == 0 and "2 link(s) added" in out
+    assert code == 0 and "2 links added" in out
     code, out, _ = run(db, "people", "unlink", "ada", "twitter:1")
-    assert "1 account(s) unlinked" in out
+    assert "1 account unlinked" in out
     code, out, _ = run(db, "people", "list")
     assert out.splitlines() == ["ada: mastodon:ada@x.social reddit:ada_l", "brand: twitter:1"]
     code, _, err = run(db, "people", "link", "ada", "nocolon")

@@ -22,6 +22,7 @@ from sway import __version__
 from sway.errors import ConfigError, SwayError
 from sway.sources import available, broken
 from sway.store import Store, default_db_path
+from sway.words import plural
 
 __all__ = ["main"]
 
@@ -241,8 +242,11 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.option("--network", "-n", default=None, help="Only this network.")
 @click.option("--search", "-s", default=None, help="Handle, display name or id contains this.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
-def accounts(ctx: click.Context, network: str | None, search: str | None, limit: int) -> None:
+def accounts(
+    ctx: click.Context, network: str | None, search: str | None, limit: int, as_json: bool
+) -> None:
     """List accounts with the events they made and the reactions they received.
 
     \b
@@ -253,6 +257,9 @@ def accounts(ctx: click.Context, network: str | None, search: str | None, limit:
 
     with open_store(ctx, read_only=True) as store:
         rows = account_rows(store, network=network, search=search, limit=limit)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
     table = Table("network", "account", "handle", "name", "followers", "made", "received")
     for r in rows:
         table.add_row(
@@ -339,23 +346,53 @@ def people() -> None:
     """Say which accounts belong to one person or brand (several per network allowed)."""
 
 
+def _resolved(store: Store, accounts: tuple[str, ...], *, allow_unknown: bool) -> list[Any]:
+    """The accounts as `sway crm enrich` resolves them (handles to ids), see sway.linking;
+    each handle found is said on stderr, as is each unknown account let through."""
+    from sway.api.index import ServingIndex
+    from sway.linking import resolve_accounts
+    from sway.store.people import parse_account_ref
+
+    refs = [parse_account_ref(a) for a in accounts]
+    index = ServingIndex.build(store, lookups_only=True)
+    resolved = resolve_accounts(store, refs, index, allow_unknown=allow_unknown)
+    for r in resolved:
+        note = f"the account {r.ref}" if r.by_handle else None if r.known else "not in this store"
+        if note:
+            click.echo(f"{r.given}: {note}", err=True)
+    return resolved
+
+
 @people.command("link")
 @click.argument("person")
 @click.argument("accounts", nargs=-1, required=True)
+@click.option(
+    "--allow-unknown",
+    is_flag=True,
+    help="Link accounts this store does not know yet (their data is ingested later).",
+)
 @click.pass_context
-def people_link(ctx: click.Context, person: str, accounts: tuple[str, ...]) -> None:
+def people_link(
+    ctx: click.Context, person: str, accounts: tuple[str, ...], allow_unknown: bool
+) -> None:
     """Link NETWORK:ACCOUNT ... to PERSON (created if new).
 
-    \b
-    Example:
-      sway people link ada twitter:ada_l mastodon:ada@hachyderm.io
-    """
-    from sway.store.people import link, parse_account_ref
+    ACCOUNT is the network's account id or the account's handle (@ optional), found as `sway
+    crm enrich` finds them; an account the store does not know is refused unless
+    --allow-unknown.
 
-    refs = [parse_account_ref(a) for a in accounts]
+    \b
+    Examples:
+      sway people link ada twitter:ada_l mastodon:ada@hachyderm.io
+      sway people link ada twitter:@Ada_L
+      sway people link ada bluesky:did:plc:abc123 --allow-unknown
+    """
+    from sway.store.people import link
+
     with open_store(ctx) as store:
-        added = link(store, person, refs)
-    click.echo(f"{person}: {added} account(s) linked")
+        resolved = _resolved(store, accounts, allow_unknown=allow_unknown)
+        added = link(store, person, [r.ref for r in resolved])
+    click.echo(f"{person}: {plural(added, 'account')} linked")
 
 
 @people.command("unlink")
@@ -363,13 +400,13 @@ def people_link(ctx: click.Context, person: str, accounts: tuple[str, ...]) -> N
 @click.argument("accounts", nargs=-1, required=True)
 @click.pass_context
 def people_unlink(ctx: click.Context, person: str, accounts: tuple[str, ...]) -> None:
-    """Unlink NETWORK:ACCOUNT ... from PERSON."""
-    from sway.store.people import parse_account_ref, unlink
+    """Unlink accounts (NETWORK:ACCOUNT, by account id or handle) from PERSON."""
+    from sway.store.people import unlink
 
-    refs = [parse_account_ref(a) for a in accounts]
     with open_store(ctx) as store:
-        removed = unlink(store, person, refs)
-    click.echo(f"{person}: {removed} account(s) unlinked")
+        resolved = _resolved(store, accounts, allow_unknown=True)
+        removed = unlink(store, person, [r.ref for r in resolved])
+    click.echo(f"{person}: {plural(removed, 'account')} unlinked")
 
 
 @people.command("import")
@@ -381,7 +418,7 @@ def people_import(ctx: click.Context, mapping: Path) -> None:
 
     with open_store(ctx) as store:
         added = import_mapping(store, mapping)
-    click.echo(f"{mapping}: {added} link(s) added")
+    click.echo(f"{mapping}: {plural(added, 'link')} added")
 
 
 @people.command("suggest")
@@ -401,16 +438,24 @@ def people_suggest(ctx: click.Context, limit: int) -> None:
 
 
 @people.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of lines.")
 @click.pass_context
-def people_list(ctx: click.Context) -> None:
+def people_list(ctx: click.Context, as_json: bool) -> None:
     """List linked people and their accounts."""
+    from sway.store.people import linked_people
+
     with open_store(ctx, read_only=True) as store:
-        rows = store.rows(
-            "SELECT person_id, list(network || ':' || account_id ORDER BY network, account_id) "
-            "FROM person_accounts GROUP BY person_id ORDER BY person_id"
+        rows = linked_people(store)
+    if as_json:
+        click.echo(
+            json.dumps(
+                [{"person_id": p, "accounts": [str(r) for r in refs]} for p, refs in rows],
+                indent=2,
+            )
         )
+        return
     for person, refs in rows:
-        click.echo(f"{person}: {' '.join(refs)}")
+        click.echo(f"{person}: {' '.join(str(r) for r in refs)}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,6 +22,7 @@ from sway.privacy import (
     export_person,
     forget,
     minor_age,
+    plan_forget,
     record,
     set_minor_age,
     set_visibility,
@@ -45,7 +46,7 @@ def forget_command(
     Removes their accounts, profile data, scores and history in every run, explanations,
     topics, endorsements and person links; keeps others' reactions to and from them only as
     anonymous; tombstones them so no later ingest brings them back; and rewrites the store
-    file so no erased byte is left in it.
+    file so no erased byte is left in it. What to erase is checked before asking.
 
     \b
       sway forget twitter:12345
@@ -53,16 +54,27 @@ def forget_command(
     """
     if not accounts and person is None:
         fail("say what to forget: NETWORK:ACCOUNT ... or --person ID")
-    what = ", ".join([*accounts, *([f"person {person}"] if person else [])])
-    if not yes and not click.confirm(f"Erase {what} for good?", err=True):
-        fail("nothing erased")
+    if not yes:
+        # Check first (unknown accounts, a person id that is not one), so that nobody
+        # confirms an erasure that then fails; the store is not held during the question.
+        with open_store(ctx, read_only=True) as store:
+            plan_forget(store, accounts=accounts, person=person)
+        what = ", ".join([*accounts, *([f"person {person}"] if person else [])])
+        if not click.confirm(f"Erase {what} for good?", err=True):
+            fail("nothing erased")
     with open_store(ctx) as store:
         report = forget(store, accounts=accounts, person=person, requested_by="cli")
     click.echo(report.line())
 
 
 @cli.command("export-person")
-@click.argument("subject", metavar="PERSON|NETWORK:ACCOUNT")
+@click.argument("subject", required=False, metavar="[PERSON|NETWORK:ACCOUNT]")
+@click.option(
+    "--person",
+    default=None,
+    metavar="PERSON|NETWORK:ACCOUNT",
+    help="The person (or the account standing for itself) to export.",
+)
 @click.option(
     "--output",
     "-o",
@@ -71,16 +83,30 @@ def forget_command(
     help="Write the JSON here instead of standard output.",
 )
 @click.pass_context
-def export_person_command(ctx: click.Context, subject: str, output: Path | None) -> None:
+def export_person_command(
+    ctx: click.Context, subject: str | None, person: str | None, output: Path | None
+) -> None:
     """Everything held about a person (or an account), as JSON: an access request.
 
+    The person is given with --person, as in the other commands (the positional form is
+    still read, deprecated).
+
     \b
-      sway export-person ada -o ada.json
-      sway export-person twitter:12345
+      sway export-person --person ada -o ada.json
+      sway export-person --person twitter:12345
     """
+    if (subject is None) == (person is None):
+        fail("give the person with --person ID (or NETWORK:ACCOUNT)")
+    if subject is not None:
+        click.echo(
+            f"note: `sway export-person {subject}` is deprecated; use --person {subject}",
+            err=True,
+        )
+    who = person if person is not None else subject
+    assert who is not None
     with open_store(ctx) as store:
-        data = export_person(store, subject)
-        record(store, actor="cli", action="privacy.export", subject=subject)
+        data = export_person(store, who)
+        record(store, actor="cli", action="privacy.export", subject=who)
     text = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=True)
     if output is None:
         click.echo(text)

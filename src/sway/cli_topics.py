@@ -19,6 +19,7 @@ from rich.table import Table
 from sway.cli import cli, export, fail, open_store, out_console
 from sway.errors import ConfigError
 from sway.events import parse_ts
+from sway.words import plural
 
 __all__ = ["topics"]
 
@@ -152,14 +153,18 @@ def topics_runs(ctx: click.Context, limit: int) -> None:
 @topics.command("list")
 @_RUN_OPTION
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def topics_list(ctx: click.Context, topic_run_id: str | None, limit: int) -> None:
+def topics_list(ctx: click.Context, topic_run_id: str | None, limit: int, as_json: bool) -> None:
     """The topics of a run, by how many accounts are influential about each."""
     from sway.store.topics import catalog_rows, get_topic_run
 
     with open_store(ctx, read_only=True) as store:
         run = get_topic_run(store, topic_run_id)
         rows = catalog_rows(store, run.topic_run_id, limit=limit)
+    if as_json:
+        _json({"topic_run": run.topic_run_id, "rows": rows})
+        return
     table = Table(
         "topic", "id", "kind", "accounts", "best score", "evidence", title=run.topic_run_id
     )
@@ -254,6 +259,9 @@ def topics_show(
     if (subject is None) == (person is None):
         fail("give NETWORK:ACCOUNT or --person ID (one of them)")
     with open_store(ctx, read_only=True) as store:
+        unknown = _unknown_subject(store, subject, person)
+        if unknown:
+            fail(unknown)
         profile = profile_topics(
             store,
             subject or person or "",
@@ -273,13 +281,14 @@ def topics_show(
         mark = " [proposed]" if t["status"] == "proposed" else ""
         out_console.print(
             f"  [bold]{t['topic']}[/bold]{mark}: score {t['score']:.1f}, expertise "
-            f"{t['expertise']:.3g}, {t['evidence_count']} reactions on {t['posts']} posts from "
-            f"{t['reactors']} named reactors"
-            + (f", {t['endorsements']} endorsements" if t["endorsements"] else "")
+            f"{t['expertise']:.3g}, {plural(t['evidence_count'], 'reaction')} on "
+            f"{plural(t['posts'], 'post')} from {plural(t['reactors'], 'named reactor')}"
+            + (f", {plural(t['endorsements'], 'endorsement')}" if t["endorsements"] else "")
         )
         for p in (t.get("evidence") or {}).get("posts", []):
             out_console.print(
-                f"      post {p['post_id']}: {p['reactions']} reactions, {p['reactors']} reactors"
+                f"      post {p['post_id']}: {plural(p['reactions'], 'reaction')}, "
+                f"{plural(p['reactors'], 'reactor')}"
             )
         reactors = (t.get("evidence") or {}).get("reactors", [])
         if reactors:
@@ -292,6 +301,32 @@ def topics_show(
         )
     if profile.hidden:
         out_console.print("  hidden: " + ", ".join(profile.hidden))
+
+
+def _unknown_subject(store: Any, account: str | None, person: str | None) -> str | None:
+    """Why ``topics show`` cannot show this subject (it names no account or person the store
+    knows), or ``None``: "no topic has enough evidence yet" is only said of someone known."""
+    from sway.store.people import networks, parse_account_ref, unknown_account
+
+    def is_person(name: str) -> bool:
+        return bool(store.scalar("SELECT count(*) FROM people WHERE person_id = ?", [name]))
+
+    if person is not None:
+        known = is_person(person) or (
+            ":" in person and not unknown_account(store, parse_account_ref(person))
+        )
+        return None if known else f"no person {person!r} in this store; see `sway people list`"
+    assert account is not None
+    if is_person(account):  # a person id given where the account goes: read as before
+        return None
+    if ":" not in account:
+        have = ", ".join(networks(store)) or "none yet"
+        return (
+            f"expected NETWORK:ACCOUNT, found {account!r}: the network first, then the "
+            f"network's account id (this store's networks: {have}); a person is --person ID"
+        )
+    why = unknown_account(store, parse_account_ref(account))
+    return None if why is None else f"{why}; see `sway accounts`"
 
 
 # -- corrections --------------------------------------------------------------------------

@@ -3,7 +3,8 @@ integrity check of a store.
 
 The functions the CLI, the API and the dashboard call (see ``docs/privacy.md``):
 
-- :func:`forget` erases accounts or a person, everywhere, for good;
+- :func:`forget` erases accounts or a person, everywhere, for good (:func:`plan_forget` checks
+  what it was asked, reading only);
 - :func:`export_person` gives everything held about a person, as JSON-ready data;
 - :func:`visibility` and :func:`set_visibility` read and set who may see a person's scores;
 - :func:`audit_entries` lists the audit log; :func:`record` appends to it;
@@ -17,7 +18,7 @@ from sway.privacy.audit import drain_journal, record
 from sway.privacy.audit import entries as audit_entries
 from sway.privacy.check import CheckReport, check
 from sway.privacy.export import export_person
-from sway.privacy.forget import ForgetReport, forget
+from sway.privacy.forget import ForgetReport, forget, plan_forget
 from sway.privacy.minors import minor_age, set_minor_age
 from sway.privacy.visibility import Visibility, set_visibility, visibility
 
@@ -31,6 +32,7 @@ __all__ = [
     "export_person",
     "forget",
     "minor_age",
+    "plan_forget",
     "record",
     "set_minor_age",
     "set_visibility",

@@ -24,11 +24,19 @@ from sway.privacy.leftovers import scrub_audit, scrub_derived_ids, scrub_withdra
 from sway.privacy.scrub import ScrubCounts, scrub_events
 from sway.privacy.tombstones import Party, add_tombstones, digest, fold_handle, salt
 from sway.store.db import REWRITE_KEY, Store
-from sway.store.people import AccountRef, parse_account_ref
+from sway.store.people import AccountRef, account_known, parse_account_ref
 from sway.store.queries import klout_id
 from sway.store.spool import remove_spools
+from sway.words import plural
 
-__all__ = ["ERASED", "ForgetReport", "erase_parties", "forget", "resolve_person"]
+__all__ = [
+    "ERASED",
+    "ForgetReport",
+    "erase_parties",
+    "forget",
+    "plan_forget",
+    "resolve_person",
+]
 
 #: What an erased reactor is shown as in other accounts' explanations.
 ERASED = "[erased]"
@@ -85,8 +93,9 @@ class ForgetReport:
     def line(self) -> str:
         changed = sum(self.counts.values())
         return (
-            f"erased {self.accounts} account(s) and {self.people} person record(s): "
-            f"{changed:,} rows removed or anonymised across {len(self.runs)} run(s)"
+            f"erased {plural(self.accounts, 'account')} and "
+            f"{plural(self.people, 'person record')}: {plural(changed, 'row')} removed or "
+            f"anonymised across {plural(len(self.runs), 'run')}"
         )
 
 
@@ -104,19 +113,9 @@ def resolve_person(store: Store, person_id: str) -> list[AccountRef]:
         return []
     if ":" in person_id:
         ref = parse_account_ref(person_id)
-        if _known(store, ref):
+        if account_known(store, ref):
             return [ref]
     raise ConfigError(f"no person {person_id!r}; see `sway people list`")
-
-
-def _known(store: Store, ref: AccountRef) -> bool:
-    return bool(
-        store.scalar(
-            "SELECT (SELECT count(*) FROM accounts WHERE network = $n AND account_id = $a) "
-            "+ (SELECT count(*) FROM events WHERE network = $n AND (actor = $a OR target = $a))",
-            {"n": ref.network, "a": ref.account_id},
-        )
-    )
 
 
 def _party(store: Store, ref: AccountRef) -> Party | None:
@@ -130,7 +129,7 @@ def _party(store: Store, ref: AccountRef) -> Party | None:
         account_id = str(rows[0][0])
         handles = {fold_handle(str(h)) for a, h in rows if h and str(a) == account_id}
         return Party(ref.network, account_id, frozenset(handles))
-    if _known(store, ref):
+    if account_known(store, ref):
         return Party(ref.network, ref.account_id)
     return None
 
@@ -139,20 +138,17 @@ def _implicit(party: Party) -> str:
     return f"{party.network}:{party.account_id}"
 
 
-def forget(
-    store: Store,
-    *,
-    accounts: Iterable[str | AccountRef] = (),
-    person: str | None = None,
-    requested_by: str = "cli",
-    rewrite: bool = True,
-) -> ForgetReport:
-    """Erase ``accounts`` (``NETWORK:ACCOUNT``, by id or handle) and/or ``person`` with all
-    their accounts, in one transaction, then rewrite the store file.
+def plan_forget(
+    store: Store, *, accounts: Iterable[str | AccountRef] = (), person: str | None = None
+) -> tuple[list[Party], list[str]]:
+    """What :func:`forget` would erase: ``(parties, people)``. Reads only, so that a caller
+    can check what it was asked before it asks for confirmation.
 
-    Forgetting an account that is already erased scrubs again any form of its id left in the
-    audit log and per-run tables (see :mod:`sway.privacy.leftovers`), finishes a rewrite left
-    pending, and changes nothing else. An account or person that was never stored is a :class:`ConfigError`.
+    Raises
+    ------
+    ConfigError
+        Nothing to forget, a malformed account, an account or person never stored (an
+        account already erased is not an error: forgetting it again scrubs what is left).
     """
     refs = [a if isinstance(a, AccountRef) else parse_account_ref(a) for a in accounts]
     people: list[str] = []
@@ -170,6 +166,25 @@ def forget(
             parties.append(found)
         elif not _tombstoned(store, ref):
             raise ConfigError(f"no account {ref} in this store")
+    return parties, people
+
+
+def forget(
+    store: Store,
+    *,
+    accounts: Iterable[str | AccountRef] = (),
+    person: str | None = None,
+    requested_by: str = "cli",
+    rewrite: bool = True,
+) -> ForgetReport:
+    """Erase ``accounts`` (``NETWORK:ACCOUNT``, by id or handle) and/or ``person`` with all
+    their accounts, in one transaction, then rewrite the store file.
+
+    Forgetting an account that is already erased scrubs again any form of its id left in the
+    audit log and per-run tables (see :mod:`sway.privacy.leftovers`), finishes a rewrite left
+    pending, and changes nothing else. An account or person that was never stored is a :class:`ConfigError`.
+    """
+    parties, people = plan_forget(store, accounts=accounts, person=person)
     # A server's journaled audit entries first, so that the erasure reaches them (those it
     # journals later are scrubbed as they land: the tombstones name them).
     drain_journal(store)

@@ -18,11 +18,15 @@ from sway.store.db import Store
 __all__ = [
     "AccountRef",
     "LinkSuggestion",
+    "account_known",
     "import_mapping",
     "link",
+    "linked_people",
+    "networks",
     "parse_account_ref",
     "person_accounts",
     "suggest_links",
+    "unknown_account",
     "unlink",
 ]
 
@@ -42,6 +46,42 @@ def parse_account_ref(text: str) -> AccountRef:
     if not sep or not network or not account:
         raise ConfigError(f"expected NETWORK:ACCOUNT (e.g. twitter:jack), found {text!r}")
     return AccountRef(network.strip().lower(), account.strip())
+
+
+def networks(store: Store) -> list[str]:
+    """Every network the store has accounts or events of, by name."""
+    return [
+        str(n)
+        for (n,) in store.rows(
+            "SELECT network FROM accounts UNION SELECT network FROM events ORDER BY 1"
+        )
+    ]
+
+
+def account_known(store: Store, ref: AccountRef) -> bool:
+    """Whether the store knows the account ``ref`` names by its account id: it has a profile,
+    or some event names it as actor or target."""
+    return bool(
+        store.scalar(
+            "SELECT (SELECT count(*) FROM accounts WHERE network = $n AND account_id = $a) "
+            "+ (SELECT count(*) FROM events WHERE network = $n AND (actor = $a OR target = $a))",
+            {"n": ref.network, "a": ref.account_id},
+        )
+    )
+
+
+def unknown_account(store: Store, ref: AccountRef) -> str | None:
+    """``None`` when the store knows ``ref``; else why not, in words: its network is not in
+    the store (the networks it has are named), or no account of that network has this id."""
+    if account_known(store, ref):
+        return None
+    known = networks(store)
+    if ref.network not in known:
+        return (
+            f"no network {ref.network!r} in this store (it has "
+            f"{', '.join(known) if known else 'none yet'}): NETWORK:ACCOUNT starts with one of them"
+        )
+    return f"no account {ref} in this store"
 
 
 def link(store: Store, person_id: str, accounts: Iterable[AccountRef]) -> int:
@@ -156,6 +196,17 @@ def import_mapping(store: Store, path: Path) -> int:
         con.execute("ROLLBACK")
         raise
     return int(store.scalar("SELECT count(*) FROM person_accounts")) - before
+
+
+def linked_people(store: Store) -> list[tuple[str, list[AccountRef]]]:
+    """Every explicit person with their linked accounts, by person id."""
+    people: dict[str, list[AccountRef]] = {}
+    for person, network, account in store.rows(
+        "SELECT person_id, network, account_id FROM person_accounts "
+        "ORDER BY person_id, network, account_id"
+    ):
+        people.setdefault(str(person), []).append(AccountRef(str(network), str(account)))
+    return list(people.items())
 
 
 def person_accounts(store: Store) -> list[tuple[str, str, str]]:

@@ -8,6 +8,7 @@ named once for the whole dashboard.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -31,18 +32,20 @@ def privacy_links(person_id: str) -> list[PrivacyLink]:
     """Export and erasure of a person's data (``person_id``: a person, or the
     ``network:account_id`` of an account standing for itself)."""
     path = f"/v1/privacy/people/{quote(person_id, safe='')}"
+    # The CLI twins name the person as the commands do (--person), quoted for a shell.
+    person = shlex.quote(person_id)
     return [
         PrivacyLink(
             label="Export everything stored about this person",
             method="GET",
             href=f"{path}/export",
-            cli=f"sway export-person {person_id}",
+            cli=f"sway export-person --person {person}",
         ),
         PrivacyLink(
             label="Erase this person's data",
             method="DELETE",
             href=path,
-            cli=f"sway forget {person_id}",
+            cli=f"sway forget --person {person}",
         ),
     ]
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 
 from sway import __version__
 from sway.web.auth import form_token
+from sway.words import plural
 
 __all__ = ["HERE", "render"]
 
@@ -59,7 +60,7 @@ def _query(base: dict[str, Any], **changes: Any) -> str:
 
 
 _env = _templates.env
-_env.filters.update(number=_number, signed=_signed)
+_env.filters.update(number=_number, signed=_signed, plural=plural)
 _env.globals.update(
     account_url=_account_url,
     person_url=_person_url,
