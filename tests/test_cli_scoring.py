@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sway.cli import cli
 from sway.cli_scoring import parse_window
 from sway.errors import ConfigError
-from sway.sources import available
+from sway.sources import available, broken
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = Path(__file__).parent / "fixtures" / "scoring" / "events.csv"
@@ -183,8 +183,9 @@ def test_parse_window() -> None:
         parse_window("0d")
 
 
-@pytest.mark.skipif("stackexchange" not in available(), reason="stackexchange importer missing")
 def test_the_bundled_demo_scores_and_exports(tmp_path: Path) -> None:
+    # A built-in importer is not optional: one that fails to load fails here, never skips.
+    assert "stackexchange" in available(), broken()
     data = tmp_path / "demo"
     shutil.copytree(DEMO, data)
     db = tmp_path / "demo.duckdb"

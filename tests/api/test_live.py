@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from api.conftest import PERSON, SWAY, live_serve
+from optional import import_or_missing
 from sway.privacy.audit import REDACTED
 
-klout = pytest.importorskip("klout", reason="the dev extra installs klout==0.1.3")
+klout = import_or_missing("klout", part="DEV")
 
 pytestmark = pytest.mark.slow
 

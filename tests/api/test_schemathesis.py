@@ -14,17 +14,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from api.conftest import PERSON, make_keys, settings_for
+from optional import import_or_missing
 from sway.api.app import create_app
 from sway.api.keys import create_key
 from sway.api.state import ServiceState
 from sway.api.throttle import FailureThrottle
 from sway.store import Store
 
-schemathesis = pytest.importorskip("schemathesis", reason="the dev extra installs schemathesis")
+schemathesis = import_or_missing("schemathesis", part="DEV")
 
 #: Examples per operation for the admin key, and for each other key; ``SWAY_SCHEMATHESIS_SCALE``
 #: multiplies both (the longer run of docs/security.md).

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-#: CI sets this so that a missing PySpark or Java fails the Spark tests instead of skipping them.
-REQUIRE_SPARK = os.environ.get("SWAY_REQUIRE_SPARK") == "1"
+from optional import missing
 
 
-def _missing() -> str | None:
-    if importlib.util.find_spec("pyspark") is None:
-        return 'PySpark is not installed (pip install "sway[spark]")'
+def spark_missing() -> str | None:
+    """What of the Spark engine's needs is not installed (the ``spark`` extra, Java), if any.
+    Tests act on it through :func:`optional.missing`: a skip, or a failure in CI."""
+    for module in ("pyspark", "sqlglot"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed"
     home = os.environ.get("JAVA_HOME")
     if not (home and os.path.exists(os.path.join(home, "bin", "java"))) and not shutil.which(
         "java"
@@ -28,11 +30,9 @@ def _missing() -> str | None:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    missing = _missing()
-    if missing is not None:
-        if REQUIRE_SPARK:
-            pytest.fail(f"SWAY_REQUIRE_SPARK=1 but {missing}")
-        pytest.skip(missing)
+    why = spark_missing()
+    if why is not None:
+        missing("SPARK", why)
     from sway.engines.spark import spark_session
 
     # The Klout client used by the API tests sets a process-wide default socket timeout and

@@ -9,10 +9,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from optional import import_or_missing
 from sway.cli import cli
 from sway.engines import available
 from sway.engines.duckdb import DuckDBEngine
-from sway.engines.spark_sql import to_spark_sql
 from sway.errors import EngineError, StoreError
 from sway.scoring.scorer import InfluenceScorer
 from sway.scoring.steps import FEATURE_STEPS, SCORE_STEPS, WINDOW_EVENTS
@@ -21,6 +21,20 @@ from sway.store.run_files import FORMAT, read_run, write_run
 from sway.store.runs import list_runs, save_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def _spark_extra() -> None:
+    """The modules of the ``spark`` extra, or a skip (a failure where SWAY_REQUIRE_SPARK=1)."""
+    for module in ("sqlglot", "pyspark"):
+        import_or_missing(module, part="SPARK")
+
+
+def to_spark_sql(sql: str) -> str:
+    """:func:`sway.engines.spark_sql.to_spark_sql` (it needs sqlglot, of the spark extra)."""
+    import_or_missing("sqlglot", part="SPARK")
+    from sway.engines.spark_sql import to_spark_sql as translate
+
+    return translate(sql)
 
 
 def test_every_step_becomes_spark_sql_with_parameter_markers() -> None:
@@ -49,7 +63,7 @@ def test_spark_is_a_registered_engine() -> None:
 
 
 def test_without_java_the_message_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("pyspark")
+    _spark_extra()
     from sway.engines.spark import spark_session
 
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -59,7 +73,7 @@ def test_without_java_the_message_says_what_to_install(monkeypatch: pytest.Monke
 
 
 def test_a_spark_failure_reads_as_its_cause_and_names_the_setting_to_raise() -> None:
-    pytest.importorskip("pyspark")
+    _spark_extra()
     from sway.engines.spark import spark_failure
 
     # The shape py4j gives a failed collect: the call, Spark's reason, then the Java stack.

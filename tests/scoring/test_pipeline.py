@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optional import import_or_missing
 from sway.events import Event
 from sway.scoring.params import ScoreParams
 from sway.scoring.reference import reference_scores
@@ -129,7 +130,7 @@ def test_every_step_names_its_parameters() -> None:
 
 def test_steps_transpile_to_spark_sql() -> None:
     """The same text must run on other engines: sqlglot reads DuckDB and writes Spark SQL."""
-    sqlglot = pytest.importorskip("sqlglot")
+    sqlglot = import_or_missing("sqlglot", part="SPARK")
     for step in (*FEATURE_STEPS, *SCORE_STEPS):
         spark = sqlglot.transpile(
             step.sql, read="duckdb", write="spark", unsupported_level="raise"

@@ -8,7 +8,7 @@ a few Mastodon accounts (one linked with a Stack Exchange account into a person)
 read + crm, read only, crm only, admin, and that person's own key.
 
 The browser tests skip when Debian's ``chromium`` or the ``playwright`` package is missing,
-except where ``SWAY_REQUIRE_BROWSER=1`` (CI), where they fail instead.
+except where ``SWAY_REQUIRE_BROWSER=1`` (CI), where they fail instead (tests/optional.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import orjson
 import pytest
 
 from api.conftest import live_serve, sway
+from optional import missing
 from sway.api.keys import create_key
 from sway.store import Store
 
@@ -161,11 +162,9 @@ def _missing_browser() -> str | None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    missing = _missing_browser()
-    if missing is not None:
-        if os.environ.get("SWAY_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"SWAY_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
+    why = _missing_browser()
+    if why is not None:
+        missing("BROWSER", why)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
