@@ -162,10 +162,12 @@ def ingest(
       sway ingest events.csv.gz --format events
       sway ingest CollegeMsg.txt -f snap -o network=collegemsg -o action=mention
     """
-    from sway.store.ingest import ingest_path
+    from sway.errors import SourceError
+    from sway.store.ingest import ingest_each
 
     options = parse_options(option_pairs)
     rejects = skip_bad.open("w", encoding="utf-8") if skip_bad else None
+    failures = 0
     try:
         with open_store(ctx) as store:
             for path in paths:
@@ -176,20 +178,31 @@ def ingest(
                         if fmt == "auto" and not quiet:
                             err_console.print(f"{file}: recognised as --format {source.name}")
 
-                    summary = ingest_path(
-                        store,
-                        path,
-                        format=fmt,
-                        options=options,
-                        rejects=rejects,
-                        on_progress=partial(update_progress, bar, task),
-                        on_detect=detected,
-                    )
+                    try:
+                        summary = ingest_each(
+                            store,
+                            path,
+                            format=fmt,
+                            options=options,
+                            rejects=rejects,
+                            on_progress=partial(update_progress, bar, task),
+                            on_detect=detected,
+                        )
+                    except SourceError as exc:
+                        # This input stored nothing; the others still go in.
+                        click.echo(f"sway: error: {exc}", err=True)
+                        failures += 1
+                        continue
+                for rejected in summary.failed:
+                    click.echo(f"sway: error: {rejected.error}", err=True)
+                failures += len(summary.failed)
                 if not quiet:
                     click.echo(summary.line())
     finally:
         if rejects is not None:
             rejects.close()
+    if failures:
+        ctx.exit(2)
 
 
 @cli.command()

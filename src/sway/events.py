@@ -22,9 +22,13 @@ archive and an API dump, gets the same ``event_id`` and is stored once):
   ``repost:{actor}:{content_id}`` where a source lists who reposted without the repost's own
   id; votes use the source's vote id when it has one. A reply does not also mention the
   account it replies to.
-- Where a source does not say when a like or follow happened, ``ts`` is the earliest moment
-  it could have happened (the liked post's creation) or when the data was observed; each
-  format's page in ``docs/formats.md`` says which.
+- ``ts`` is never invented (never a file's modification time, never "now"). Where a source
+  does not say when a like, repost or follow happened, ``ts`` is derived from the data: the
+  earliest moment it could have happened (the liked post's creation, the later of the two
+  accounts' creation) or when the data was observed (a time the input or the user states),
+  and ``ts_derived`` is true. Where nothing in the data bounds it, the importer yields an
+  :class:`~sway.sources.base.Undated` record instead of an event: counted, not stored, so it
+  can never enter a time window. Each format's page in ``docs/formats.md`` says which.
 - Self-reactions are emitted as they are; the scorer ignores them.
 
 Everything here is pure: no I/O, no store. Importers build :class:`Event` and :class:`Account`
@@ -131,6 +135,9 @@ class Event(NamedTuple):
     tags: tuple[str, ...] | None = None
     lang: str | None = None
     value: float | None = None
+    #: ``ts`` is not the event's own time but derived from the data (see the module docstring).
+    #: Stored beside the event; not a canonical column.
+    ts_derived: bool = False
 
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
@@ -251,6 +258,14 @@ def _number(value: Any) -> float | None:
         raise ValueError(f"expected a number, found {value!r}") from None
 
 
+def _flag(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise ValueError(f"expected true or false, found {value!r}")
+
+
 class _FieldError(Exception):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
@@ -310,6 +325,7 @@ def _build_event(row: dict[str, Any]) -> Event:
         _field(row, "tags", _tags),
         _field(row, "lang", _text),
         _field(row, "value", _number),
+        _field(row, "ts_derived", _flag),
     )
 
 
@@ -333,10 +349,13 @@ def make_event(
 
 
 def events_to_arrow(events: list[Event]) -> pa.Table:
-    """Columnar form of a batch of events, in ``EVENT_SCHEMA``."""
+    """Columnar form of a batch of events, in ``EVENT_SCHEMA`` (without ``ts_derived``)."""
     columns = list(zip(*events, strict=True)) if events else [() for _ in EVENT_COLUMNS]
     return pa.Table.from_arrays(
-        [pa.array(col, type=f.type) for col, f in zip(columns, EVENT_SCHEMA, strict=True)],
+        [
+            pa.array(col, type=f.type)
+            for col, f in zip(columns[: len(EVENT_SCHEMA)], EVENT_SCHEMA, strict=True)
+        ],
         schema=EVENT_SCHEMA,
     )
 

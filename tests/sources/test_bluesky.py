@@ -384,10 +384,12 @@ def test_xrpc_per_response() -> None:
     first = next(e for e in likes if e.actor == "did:plc:uzthbl6ktojhxfpzb4hrvilk")
     assert first.ts == datetime(2023, 9, 23, 0, 44, 2, 135000, tzinfo=UTC)
     assert first.target == "did:plc:ic6zqvuw5ulmfpjiwnhsr2ns"
+    assert not any(e.ts_derived for e in likes)  # each like's own createdAt
 
     [repost] = _events(_read(BODIES / "f_reposts__00.json"))
     assert repost.actor == "did:plc:jyolltxtyl2yq2jamky6mwjn"
     assert repost.ts == tid_time("3kaa2gxjhzr2a")  # no repost time given: the post's own
+    assert repost.ts_derived
 
     followers = _events(_read(BODIES / "g_followers__00.json"))
     chris = "did:plc:wpe35pganb6d4pg4ekmfy6u5"
@@ -400,6 +402,10 @@ def test_xrpc_per_response() -> None:
         e for e in followers if e.event_id == f"follow:{chris}:did:plc:5c2r73erhng4bszmxlfdtscf"
     )
     assert viewer.ts == tid_time("3kchl2sce7p2i")
+    assert not viewer.ts_derived
+    # A listed follow has no time: the later account creation, marked derived (the viewer's
+    # follow records, read from the same profiles, carry their own).
+    assert {(e.actor, e.target) for e in followers if e.ts_derived} == listed
 
     notes = _events(_read(BODIES / "n_notifications__00.json"))
     raw = json.loads((BODIES / "n_notifications__00.json").read_text())

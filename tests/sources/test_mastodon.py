@@ -172,7 +172,10 @@ def test_single_archive_files(tmp_path: Path) -> None:
     assert Counter(e.action for e in outbox) == Counter(
         {k: v for k, v in ARCHIVE_COUNTS.items() if k != "like"}
     )
-    assert Counter(e.action for e in _events(_read(OUTBOX / "likes.json"))) == {"like": 40}
+    likes = _events(_read(OUTBOX / "likes.json"))
+    assert Counter(e.action for e in likes) == {"like": 40}
+    assert all(e.ts_derived for e in likes)  # the liked post's creation: no like time given
+    assert not any(e.ts_derived for e in outbox)
     actor = _read(OUTBOX / "actor.json")
     assert [type(r) for r in actor] == [Account]
     lonely = tmp_path / "likes.json"
@@ -310,6 +313,7 @@ def test_api_hand_checked_events() -> None:
     assert (like.target, like.content_id) == ("mastodonpy_test@localhost:3000", liked)
     # favourited_by gives no time: the post's Snowflake id is the earliest the like can be.
     assert like.ts == datetime(2026, 8, 1, 13, 53, 54, 727000, tzinfo=UTC)
+    assert like.ts_derived and not boost.ts_derived
 
     accounts = [r for r in records if isinstance(r, Account)]
     john = [a for a in accounts if a.display_name == "John Lennon"]

@@ -20,7 +20,7 @@ from mangle import mangled_bytes, mangled_json, read_all_cleanly
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Event
 from sway.sources import detect
-from sway.sources.base import Rejected
+from sway.sources.base import Rejected, Undated
 from sway.sources.twitter_archive import TwitterArchiveSource
 from sway.store.ingest import ingest_path
 
@@ -205,16 +205,23 @@ def copy_archive(tmp_path: Path) -> Path:
     return target
 
 
-def test_follow_time_from_manifest_then_file_time(tmp_path: Path) -> None:
+def test_follow_time_from_manifest_never_from_file_time(tmp_path: Path) -> None:
     archive = copy_archive(tmp_path)
-    stamp = datetime(2022, 11, 14, 9, 30, tzinfo=UTC).timestamp()
-    os.utime(archive / "data" / "follower.js", (stamp, stamp))
-    follows = {
-        r.event_id: r.ts
-        for r in TwitterArchiveSource().read(archive)
-        if isinstance(r, Event) and r.action == "follow"
+    stamp = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()
+    for file in (archive / "data").iterdir():
+        os.utime(file, (stamp, stamp))
+    records = list(TwitterArchiveSource().read(archive))
+    assert not [r for r in records if isinstance(r, Event) and r.action == "follow"]
+    undated = [r for r in records if isinstance(r, Undated)]
+    assert Counter(u.action for u in undated) == {"follow": 40}
+    assert f"follow:33008404:{OWNER}" in {u.event_id for u in undated}
+    assert datetime.fromtimestamp(stamp, tz=UTC) not in {
+        r.ts for r in records if isinstance(r, Event)
     }
-    assert follows[f"follow:33008404:{OWNER}"] == datetime(2022, 11, 14, 9, 30, tzinfo=UTC)
+    # Likes take the liked tweet's time from its id, marked derived; tweets their own.
+    events = [r for r in records if isinstance(r, Event)]
+    assert {e.ts_derived for e in events if e.action == "like"} == {True}
+    assert {e.ts_derived for e in events if e.action != "like"} == {False}
     manifest = {
         "userInfo": {"accountId": OWNER, "userName": "user_0001", "displayName": "X"},
         "archiveInfo": {"generationDate": "2022-11-14T08:01:02.000Z"},
@@ -223,11 +230,12 @@ def test_follow_time_from_manifest_then_file_time(tmp_path: Path) -> None:
         "window.__THAR_CONFIG = " + json.dumps(manifest, indent=2), encoding="utf-8"
     )
     follows = {
-        r.event_id: r.ts
+        r.event_id: (r.ts, r.ts_derived)
         for r in TwitterArchiveSource().read(archive)
         if isinstance(r, Event) and r.action == "follow"
     }
-    assert set(follows.values()) == {datetime(2022, 11, 14, 8, 1, 2, tzinfo=UTC)}
+    assert len(follows) == 40
+    assert set(follows.values()) == {(datetime(2022, 11, 14, 8, 1, 2, tzinfo=UTC), True)}
 
 
 def test_birth_date_from_ageinfo(tmp_path: Path) -> None:

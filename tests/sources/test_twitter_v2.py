@@ -20,7 +20,7 @@ from mangle import mangled_bytes, mangled_json, read_all_cleanly
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Event
 from sway.sources import detect
-from sway.sources.base import Rejected
+from sway.sources.base import Rejected, Undated
 from sway.sources.twitter_v2 import TwitterV2Source
 from sway.store.ingest import ingest_path
 
@@ -238,19 +238,56 @@ def test_user_lists_mean_what_their_url_says(tweepy_events: dict[str, Event]) ->
     assert "1578516068309794817" not in tweepy_events
 
 
-def test_body_needs_its_url_and_follow_time_falls_back_to_file_time(tmp_path: Path) -> None:
+def test_body_needs_its_url_and_follows_without_a_time_are_undated(tmp_path: Path) -> None:
     body = tmp_path / "followers.json"
     shutil.copy(BODIES / "test_asyncclient_get_users_followers__00.json", body)
     body.chmod(0o644)
     plain = list(TwitterV2Source().read(body))
-    assert not [r for r in plain if isinstance(r, Event)]
+    assert not [r for r in plain if isinstance(r, Event | Undated)]
     assert len({r.account_id for r in plain if isinstance(r, Account)}) == 84
-    stamp = datetime(2022, 10, 1, 12, tzinfo=UTC)
+    # The file's modification time says when it was copied, not when anyone followed: a
+    # follow list with no retrieval time gives undated follows, never events at that time.
+    stamp = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
     os.utime(body, (stamp.timestamp(), stamp.timestamp()))
     url = "https://api.twitter.com/2/users/783214/followers"
-    follows = [r for r in TwitterV2Source(url=url).read(body) if isinstance(r, Event)]
+    records = list(TwitterV2Source(url=url).read(body))
+    assert not [r for r in records if isinstance(r, Event)]
+    undated = [r for r in records if isinstance(r, Undated)]
+    assert len(undated) == 84
+    assert {(u.network, u.action) for u in undated} == {("twitter", "follow")}
+    assert "follow:1255778080372785152:783214" in {u.event_id for u in undated}
+    # Given the time, the same follows are events at it, marked derived.
+    observed = TwitterV2Source(url=url, observed_at="2022-10-01T12:00:00Z").read(body)
+    follows = [r for r in observed if isinstance(r, Event)]
     assert len(follows) == 84
-    assert {(f.target, f.ts) for f in follows} == {("783214", stamp)}
+    assert {(f.target, f.ts, f.ts_derived) for f in follows} == {
+        ("783214", datetime(2022, 10, 1, 12, tzinfo=UTC), True)
+    }
+
+
+def test_likes_and_list_retweets_take_the_posts_time_marked_derived(tmp_path: Path) -> None:
+    stamp = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
+    events: list[Event] = []
+    for name in (
+        "test_client_get_liking_users__00.json",
+        "test_client_get_retweeters__00.json",
+        "test_asyncclient_get_liked_tweets__00.json",
+    ):
+        body = tmp_path / name
+        shutil.copy(BODIES / name, body)
+        os.utime(body, (stamp.timestamp(), stamp.timestamp()))
+        url = next(
+            line.split("\t")[2]
+            for line in (BODIES / "index.tsv").read_text().splitlines()
+            if line.startswith(name)
+        )
+        events += [r for r in TwitterV2Source(url=url).read(body) if isinstance(r, Event)]
+    reactions = [e for e in events if e.event_id.startswith(("like:", "repost:"))]
+    assert Counter(e.action for e in reactions) == {"like": 43 + 96, "repost": 38}
+    assert all(e.ts_derived and e.ts == snowflake(e.content_id or "") for e in reactions)
+    # The tweets themselves carry their own time.
+    assert not any(e.ts_derived for e in events if e not in reactions)
+    assert stamp not in {e.ts for e in events}
 
 
 def test_compressed_lines(tmp_path: Path, twarc_events: dict[str, Event]) -> None:
@@ -283,6 +320,7 @@ def test_twarc_url_and_retrieved_at_in_the_page(tmp_path: Path) -> None:
     assert len(follows) == 100
     assert {f.ts for f in follows} == {datetime(2022, 10, 4, 15, 27, 59, tzinfo=UTC)}
     assert {f.actor for f in follows} == {"2244994945"}
+    assert all(f.ts_derived for f in follows)
 
 
 def test_detect_picks_twitter_v2() -> None:

@@ -274,6 +274,7 @@ class _Reader:
                 "event_id": f"repost:{reposter}:{subject}",
                 # The list gives no repost time; the post's own time (its TID) is the earliest.
                 "ts": tid_time(parts[2]) if parts else None,
+                "ts_derived": True,
                 "actor": reposter if is_did(reposter) else None,
                 "action": Action.REPOST.value,
                 "target": did_of(subject),
@@ -295,6 +296,7 @@ class _Reader:
                 "event_id": f"follow:{follower}:{followed}",
                 # No follow time is listed: it cannot predate either account.
                 "ts": _latest(profile.get("createdAt"), subject.get("createdAt")),
+                "ts_derived": True,
                 "actor": follower if is_did(follower) else None,
                 "action": Action.FOLLOW.value,
                 "target": followed if is_did(followed) else None,

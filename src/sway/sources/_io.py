@@ -6,8 +6,9 @@ import bz2
 import gzip
 import io
 import lzma
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -19,6 +20,7 @@ __all__ = [
     "RATIO_FLOOR",
     "check_expansion",
     "iter_lines",
+    "iter_text_lines",
     "open_binary",
     "open_text",
     "peek",
@@ -119,8 +121,55 @@ def peek(path: Path, size: int = 4096) -> bytes:
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """``(line_number, line)`` for each line, 1-based, without the line ending.
 
-    Decompression faults become :class:`SourceError` naming the line reached.
+    Lines end at ``\n`` only. Decompression faults become :class:`SourceError` naming the line
+    reached.
     """
+    for number, line in _raw_lines(path):
+        yield number, line.rstrip(b"\r\n")
+
+
+#: A carriage return that ends a line on its own (old Mac files), not as part of ``\r\n``.
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_AFTER_LONE_CR = re.compile(r"(?<=\r)(?!\n)")
+
+
+def iter_text_lines(path: Path) -> Generator[str, None, None]:
+    """The lines of ``path`` as UTF-8 text, line endings kept (for :mod:`csv`).
+
+    Lines end at ``\n``, ``\r\n`` or a lone ``\r``, as ``open(newline="")`` splits them;
+    never at the other characters :meth:`str.splitlines` breaks on (``\x0b``, ``\x0c``,
+    ``\x1c``-``\x1e``, ``\x85``, ``\u2028``, ``\u2029``), which are text. Each line is
+    decoded on its own, so a byte that is not UTF-8 is reported on its own line: a
+    :class:`io.TextIOWrapper` decodes ahead in 8 KiB chunks and fails on the line it was
+    reading, dozens of lines earlier. A byte-order mark is skipped.
+    """
+    number = 0  # lines yielded so far
+    first = True
+    for _, raw in _raw_lines(path):
+        if first:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+            first = False
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[: exc.start]
+            line = number + 1 + len(_LONE_CR.findall(before))
+            raise SourceError(
+                f"not valid UTF-8 text ({exc.reason} at byte {len(before) + 1} of the line)",
+                path=path,
+                line=line,
+            ) from None
+        if "\r" in text and not (text.endswith("\r\n") and text.count("\r") == 1):
+            pieces = [piece for piece in _AFTER_LONE_CR.split(text) if piece]
+            number += len(pieces)
+            yield from pieces
+        else:
+            number += 1
+            yield text
+
+
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """Like :func:`iter_lines`, with the line endings kept."""
     number = 0
     with open_binary(path) as fh:
         try:
@@ -135,7 +184,7 @@ def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                         path=path,
                         line=number,
                     )
-                yield number, line.rstrip(b"\r\n")
+                yield number, line
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
             raise SourceError(
                 f"unreadable or truncated compressed data ({exc})", path=path, line=number + 1

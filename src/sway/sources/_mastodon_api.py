@@ -254,6 +254,7 @@ def _status(status: dict[str, Any], ctx: ApiContext, *, path: Path, where: str) 
                 "network": NETWORK,
                 "event_id": f"like:{ctx.me}:{uri}",
                 "ts": status.get("created_at"),
+                "ts_derived": True,
                 "actor": ctx.me,
                 "action": Action.LIKE.value,
                 "target": author,
@@ -333,6 +334,7 @@ def _listed_accounts(
                 "event_id": f"{prefix}:{listed}:{uri}",
                 # No time is given for the reaction: the post's creation is its earliest.
                 "ts": snowflake_id_time(local) or snowflake_time(uri),
+                "ts_derived": True,
                 "actor": listed,
                 "action": action.value,
                 "target": author,
@@ -355,6 +357,7 @@ def _listed_accounts(
                 "event_id": f"follow:{follower}:{followed}",
                 # No follow time is given: it cannot predate either account.
                 "ts": _latest(account.get("created_at"), subject[1]),
+                "ts_derived": True,
                 "actor": follower,
                 "action": Action.FOLLOW.value,
                 "target": followed,
@@ -383,6 +386,7 @@ def _relationship(
             "event_id": f"follow:{ctx.me}:{subject[0]}",
             # No follow time is given: it cannot predate the followed account.
             "ts": subject[1],
+            "ts_derived": True,
             "actor": ctx.me,
             "action": Action.FOLLOW.value,
             "target": subject[0],

@@ -306,9 +306,9 @@ def _note(
 def read_likes(fh: IO[bytes], path: str | Path, *, owner: Owner) -> Iterator[Record]:
     """Like events of the owner from ``likes.json`` (a collection of liked-post URIs).
 
-    The archive gives no time for a like. ``ts`` is the earliest instant it can have happened:
-    the liked post's creation time when its id is a Mastodon Snowflake, else the owner's account
-    creation time.
+    The archive gives no time for a like. ``ts`` is the earliest instant it can have happened
+    (derived): the liked post's creation time when its id is a Mastodon Snowflake, else the
+    owner's account creation time; without either the like is undated.
     """
     saw_collection = False
     for piece in iter_top(fh, path, stream_keys=("orderedItems", "items")):
@@ -325,24 +325,13 @@ def read_likes(fh: IO[bytes], path: str | Path, *, owner: Owner) -> Iterator[Rec
         item = piece.value
         uri = item if isinstance(item, str) else as_str(as_dict(item).get("id"))
         ts = snowflake_time(uri) or owner.created_at
-        if ts is None:
-            yield Rejected(
-                SourceError(
-                    "likes.json gives no time for a like, and neither the liked post's id nor "
-                    "actor.json's published date gives a lower bound",
-                    path=path,
-                    record=where,
-                    field="published",
-                ),
-                raw_text(item),
-            )
-            continue
         target = author_of_status(uri)
         yield emit(
             {
                 "network": NETWORK,
                 "event_id": f"like:{owner.account_id}:{uri}",
                 "ts": ts,
+                "ts_derived": True,
                 "actor": owner.account_id,
                 "action": Action.LIKE.value,
                 "target": target,

@@ -17,7 +17,7 @@ import orjson
 
 from sway.errors import SourceError
 from sway.events import Account, make_event
-from sway.sources.base import Record, Rejected
+from sway.sources.base import Record, Rejected, Undated
 
 __all__ = [
     "NOT_DATA",
@@ -97,12 +97,27 @@ class Seen:
         return True
 
 
+#: Stands in for the missing time while an undated row's other fields are checked.
+_NO_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def emit(row: dict[str, Any], *, path: Path, record: int | str) -> Record:
-    """The event for ``row``, or a ``Rejected`` saying which field is wrong."""
+    """The event for ``row``, or a ``Rejected`` saying which field is wrong.
+
+    A row whose time is to be derived (``ts_derived``) but that nothing in the data bounds
+    (``ts`` is ``None``) is :class:`Undated`, once its other fields are checked: a time is
+    never invented.
+    """
+    undated = row.get("ts") is None and row.get("ts_derived") is True
     try:
-        return make_event(row, path=str(path), record=record)
+        event = make_event(
+            row | {"ts": _NO_TIME} if undated else row, path=str(path), record=record
+        )
     except SourceError as exc:
         return Rejected(exc, _raw(row))
+    if undated:
+        return Undated(event.network, event.event_id, event.action)
+    return event
 
 
 def _raw(row: dict[str, Any]) -> str:

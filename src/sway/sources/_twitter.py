@@ -14,7 +14,11 @@ Conventions, on top of those of :mod:`sway.events`:
 - Likes are ``like:{actor}:{tweet}``. The sources never say when a like happened, so ``ts``
   is the liked tweet's creation time decoded from its snowflake id, else the time the data
   was observed. Lists of retweeters (no retweet ids) give ``repost:{actor}:{tweet}`` the same
-  way. Follows are ``follow:{actor}:{target}`` at the time the data was observed.
+  way. Follows are ``follow:{actor}:{target}`` at the time the data was observed. Such times
+  are derived (``ts_derived``). The time the data was observed is one the input states (a
+  page's ``__twarc.retrieved_at``, an archive's ``generationDate``) or the ``observed_at``
+  option, never a file's modification time: without it, a follow (or a like of a tweet whose
+  id carries no time) is :class:`~sway.sources.base.Undated`.
 - Tweets embedded in others (``retweeted_status``, ``quoted_status``, v2 ``includes.tweets``)
   are events of their own authors.
 - ``text`` has Twitter's HTML escapes (``&amp; &lt; &gt;``) undone; ``lang`` drops Twitter's
@@ -39,6 +43,7 @@ import orjson
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Action, Event, parse_ts
 from sway.sources._io import MAX_LINE_BYTES, iter_lines, open_binary, peek
+from sway.sources.base import Undated
 
 __all__ = [
     "FOLLOW",
@@ -56,7 +61,6 @@ __all__ = [
     "clean_lang",
     "clean_text",
     "describe",
-    "file_time",
     "follow_event",
     "get_count",
     "get_dict",
@@ -76,6 +80,7 @@ __all__ = [
     "resolve_handle",
     "snowflake_time",
     "tweet_events",
+    "undated",
     "v1_records",
     "v1_tweet",
     "v1_user",
@@ -300,14 +305,6 @@ def observed_option(params: dict[str, str]) -> datetime | None:
         raise ConfigError(f"option observed_at: {exc}") from None
 
 
-def file_time(path: Path) -> datetime | None:
-    """When a file was last written: the best remaining guess at when it was retrieved."""
-    try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-    except (OSError, ValueError, OverflowError):
-        return None
-
-
 # --- tweets to events ----------------------------------------------------------------------
 
 
@@ -368,16 +365,15 @@ def tweet_events(tweet: TweetFacts) -> list[Event]:
     return events
 
 
-def reaction_time(tweet_id: str, observed: datetime | None, field: str) -> datetime:
-    """When a like or retweet without its own time is placed: see the module docstring."""
-    ts = snowflake_time(tweet_id) or observed
-    if ts is None:
-        raise Fault(
-            field,
-            "cannot tell when this happened: the tweet id carries no time; "
-            "pass -o observed_at=ISO-TIME",
-        )
-    return ts
+def reaction_time(tweet_id: str, observed: datetime | None) -> datetime | None:
+    """When a like or retweet without its own time is placed (see the module docstring), or
+    ``None`` when nothing tells: the reaction is then :func:`undated`."""
+    return snowflake_time(tweet_id) or observed
+
+
+def undated(action: str, event_id: str) -> Undated:
+    """A like, retweet or follow that no time of the input places."""
+    return Undated(network=NETWORK, event_id=event_id, action=action)
 
 
 def like_event(
@@ -385,13 +381,17 @@ def like_event(
     tweet_id: str,
     *,
     target: str | None,
-    ts: datetime,
+    ts: datetime | None,
     text: str | None = None,
     lang: str | None = None,
-) -> Event:
+) -> Event | Undated:
+    """A like: its ``ts`` is always derived (no source says when a like happened)."""
+    event_id = f"like:{actor}:{tweet_id}"
+    if ts is None:
+        return undated(LIKE, event_id)
     return Event(
         network=NETWORK,
-        event_id=f"like:{actor}:{tweet_id}",
+        event_id=event_id,
         ts=ts,
         actor=actor,
         action=LIKE,
@@ -399,30 +399,42 @@ def like_event(
         content_id=tweet_id,
         text=text,
         lang=lang,
+        ts_derived=True,
     )
 
 
-def repost_event(actor: str, tweet_id: str, *, target: str | None, ts: datetime) -> Event:
-    """A retweet known only from a list of retweeters (its own id is not known)."""
+def repost_event(
+    actor: str, tweet_id: str, *, target: str | None, ts: datetime | None
+) -> Event | Undated:
+    """A retweet known only from a list of retweeters (its own id and time are not known)."""
+    event_id = f"repost:{actor}:{tweet_id}"
+    if ts is None:
+        return undated(REPOST, event_id)
     return Event(
         network=NETWORK,
-        event_id=f"repost:{actor}:{tweet_id}",
+        event_id=event_id,
         ts=ts,
         actor=actor,
         action=REPOST,
         target=target,
         content_id=tweet_id,
+        ts_derived=True,
     )
 
 
-def follow_event(actor: str, target: str, ts: datetime) -> Event:
+def follow_event(actor: str, target: str, ts: datetime | None) -> Event | Undated:
+    """A follow, at the time the data was observed (derived), else undated."""
+    event_id = f"follow:{actor}:{target}"
+    if ts is None:
+        return undated(FOLLOW, event_id)
     return Event(
         network=NETWORK,
-        event_id=f"follow:{actor}:{target}",
+        event_id=event_id,
         ts=ts,
         actor=actor,
         action=FOLLOW,
         target=target,
+        ts_derived=True,
     )
 
 
@@ -835,8 +847,13 @@ class _Buffer:
             data = self.fh.read(size)
             text = self.decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
+            # The bad byte's own line: the lines not yet consumed, then those of this chunk
+            # before it (the decoder's object is this chunk, after any bytes it held back).
+            line = (
+                self.line + self.buf.count("\n", self.pos) + exc.object.count(b"\n", 0, exc.start)
+            )
             raise SourceError(
-                f"not valid UTF-8 text ({exc.reason})", path=self.label, line=self.line
+                f"not valid UTF-8 text ({exc.reason})", path=self.label, line=line
             ) from None
         except SourceError:
             raise

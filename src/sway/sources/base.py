@@ -3,7 +3,9 @@
 An importer yields :class:`~sway.events.Event` and :class:`~sway.events.Account` values, and a
 :class:`Rejected` for a record it could not read but that does not stop the rest of the input
 (a bad CSV row, one malformed JSON line). A fault that makes the rest unreadable (a truncated
-archive, a file of the wrong shape) is raised as :class:`~sway.errors.SourceError`.
+archive, a file of the wrong shape) is raised as :class:`~sway.errors.SourceError`. An
+interaction whose time the input neither gives nor bounds is an :class:`Undated` record: an
+importer never invents a time (see :mod:`sway.events`).
 
 Importers are pure readers: they know nothing of the store or of scoring.
 """
@@ -18,7 +20,7 @@ from typing import ClassVar, NamedTuple
 from sway.errors import ConfigError, SourceError
 from sway.events import Account, Event
 
-__all__ = ["Record", "Rejected", "Source"]
+__all__ = ["Record", "Rejected", "Source", "Undated"]
 
 
 class Rejected(NamedTuple):
@@ -28,7 +30,21 @@ class Rejected(NamedTuple):
     raw: str | None = None
 
 
-Record = Event | Account | Rejected
+class Undated(NamedTuple):
+    """An interaction the input shows without any time for it, nor anything that bounds it
+    (a follow in a list of followers saved without its retrieval time).
+
+    Ingest counts it and stores nothing: an event without a time could only be placed by
+    inventing one, and a time window must never hold it. Given the time (for instance with an
+    importer's ``observed_at`` option), the same input yields it as an :class:`Event`.
+    """
+
+    network: str
+    event_id: str
+    action: str
+
+
+Record = Event | Account | Rejected | Undated
 
 
 class Source(ABC):

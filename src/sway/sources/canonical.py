@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import gzip
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,13 @@ import pyarrow.parquet as pq
 
 from sway.errors import ConfigError, SourceError
 from sway.events import CANONICAL_COLUMNS, EVENT_COLUMNS, EVENT_SCHEMA, make_event
-from sway.sources._io import MAX_LINE_BYTES, iter_lines, open_text, peek, strip_compression
+from sway.sources._io import (
+    MAX_LINE_BYTES,
+    iter_lines,
+    iter_text_lines,
+    peek,
+    strip_compression,
+)
 from sway.sources.base import Record, Rejected, Source
 
 __all__ = ["CanonicalSource", "canonical_kind", "write_events"]
@@ -102,13 +109,13 @@ class CanonicalSource(Source):
             yield from self._read_parquet(path)
 
     def _read_csv(self, path: Path) -> Iterator[Record]:
-        with open_text(path) as fh:
-            reader = csv.reader(fh, strict=True)
+        with closing(iter_text_lines(path)) as lines:
+            reader = csv.reader(lines, strict=True)
             try:
                 header = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except csv.Error as exc:
                 raise SourceError(f"unreadable header ({exc})", path=path, line=1) from None
             header = [h.strip() for h in header]
             _check_columns(header, path, {"line": 1})
@@ -119,10 +126,6 @@ class CanonicalSource(Source):
                     row = next(reader)
                 except StopIteration:
                     return
-                except UnicodeDecodeError:
-                    raise SourceError(
-                        "not valid UTF-8 text", path=path, line=reader.line_num + 1
-                    ) from None
                 except csv.Error as exc:
                     yield Rejected(SourceError(f"malformed CSV ({exc})", path=path, line=start))
                     start = reader.line_num + 1

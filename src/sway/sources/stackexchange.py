@@ -608,6 +608,7 @@ class _Reader:
                 target=self.user_id(owner),
                 content_id=self.post_id(post),
                 parent_id=self.post_id(question),
+                ts_derived=True,
             )
 
     def comment(self, comment: int, row: dict[str, str]) -> Iterator[Record]:

@@ -11,9 +11,10 @@ own, with ``account.js`` beside it or the ``account_id`` option.
 Archive tweets are v1.1-shaped without a ``user`` (the owner wrote them all), with numbers
 as strings, retweets kept only as ``RT @handle:`` text, and quotes only as links to the
 quoted tweet; :mod:`sway.sources._twitter` reads them like API tweets. Likes carry no time:
-their ``ts`` is the liked tweet's own time from its id. Follows carry none either: their
-``ts`` is when the archive was made (``manifest.js``), else the file's modification time.
-Files are streamed record by record.
+their ``ts`` is the liked tweet's own time from its id (derived). Follows carry none either:
+their ``ts`` is when the archive was made (``manifest.js``, or the ``observed_at`` option),
+derived too; without that they are undated and not stored (a file's modification time says
+when it was copied, not when anyone followed anyone). Files are streamed record by record.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, ClassVar, NamedTuple
 
@@ -36,7 +37,6 @@ from sway.sources._twitter import (
     Fault,
     clean_text,
     describe,
-    file_time,
     follow_event,
     get_dict,
     get_id,
@@ -62,13 +62,12 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 
 class _Member(NamedTuple):
-    """One data file of an archive: its label for messages, how to open it, its time."""
+    """One data file of an archive: its label for messages and how to open it."""
 
     label: str
     kind: str
     part: int
     open: Callable[[], IO[bytes]]
-    mtime: datetime | None
 
 
 class _Archive(NamedTuple):
@@ -94,7 +93,7 @@ def _folder_archive(folder: Path) -> _Archive:
         kind = _kind_of(file.name) if file.is_file() else None
         if kind is not None:
             files.setdefault(kind[0], []).append(
-                _Member(str(file), kind[0], kind[1], _opener(file), file_time(file))
+                _Member(str(file), kind[0], kind[1], _opener(file))
             )
     return _Archive(files, lambda: None)
 
@@ -140,14 +139,8 @@ def _zip_archive(path: Path) -> _Archive:
         kind = _kind_of(name) if folder == prefix and not info.is_dir() else None
         if kind is None:
             continue
-        try:
-            mtime: datetime | None = datetime(*info.date_time, tzinfo=UTC)
-        except ValueError:
-            mtime = None
         files.setdefault(kind[0], []).append(
-            _Member(
-                f"{path}/{info.filename}", kind[0], kind[1], _zip_opener(archive, info, path), mtime
-            )
+            _Member(f"{path}/{info.filename}", kind[0], kind[1], _zip_opener(archive, info, path))
         )
     return _Archive(files, archive.close)
 
@@ -183,15 +176,11 @@ def _file_archive(file: Path) -> _Archive:
             path=file,
             line=1,
         )
-    files: dict[str, list[_Member]] = {
-        kind: [_Member(str(file), kind, 0, _opener(file), file_time(file))]
-    }
+    files: dict[str, list[_Member]] = {kind: [_Member(str(file), kind, 0, _opener(file))]}
     for owner_kind in ("manifest", "account", "ageinfo"):
         sibling = file.with_name(f"{owner_kind}.js")
         if owner_kind not in files and sibling.is_file():
-            files[owner_kind] = [
-                _Member(str(sibling), owner_kind, 0, _opener(sibling), file_time(sibling))
-            ]
+            files[owner_kind] = [_Member(str(sibling), owner_kind, 0, _opener(sibling))]
     return _Archive(files, lambda: None)
 
 
@@ -240,7 +229,8 @@ class TwitterArchiveSource(Source):
     options: ClassVar[Mapping[str, str]] = {
         "account_id": "the archive owner's numeric id, when account.js is missing",
         "observed_at": "when the archive was made (ISO 8601), the time given to follows; "
-        "default: manifest.js, else the file's modification time",
+        "default: manifest.js's generationDate; without either, follows are undated and not "
+        "stored",
     }
 
     def sniff(self, path: Path) -> float:
@@ -314,7 +304,6 @@ class TwitterArchiveSource(Source):
                     authors.setdefault(item.event_id, owner)
                 yield from records
         for member in sorted(files.get("like", []), key=_order):
-            when = observed or member.mtime
             for line, record in _records(member):
                 try:
                     like = _inner(record, "like")
@@ -325,14 +314,14 @@ class TwitterArchiveSource(Source):
                         owner,
                         tweet_id,
                         target=authors.get(tweet_id),
-                        ts=reaction_time(tweet_id, when, "like.tweetId"),
+                        ts=reaction_time(tweet_id, observed),
                         text=clean_text(get_str(like, "fullText", "like.fullText")),
                     )
                 except Fault as fault:
                     yield Rejected(fault.at(member.label, line=line))
         for kind in ("follower", "following"):
             for member in sorted(files.get(kind, []), key=_order):
-                yield from self._follows(member, kind, owner, observed or member.mtime)
+                yield from self._follows(member, kind, owner, observed)
 
     @staticmethod
     def _follows(member: _Member, kind: str, owner: str, when: datetime | None) -> Iterator[Record]:
@@ -342,8 +331,6 @@ class TwitterArchiveSource(Source):
                 other = get_id(entry, "accountId", field=f"{kind}.accountId")
                 if other is None:
                     raise Fault(f"{kind}.accountId", "expected an account id, found nothing")
-                if when is None:
-                    raise Fault(kind, "cannot tell when; pass -o observed_at=ISO-TIME")
                 if kind == "follower":
                     yield follow_event(other, owner, when)
                 else:

@@ -44,7 +44,6 @@ from sway.sources._twitter import (
     clean_lang,
     clean_text,
     describe,
-    file_time,
     follow_event,
     get_dict,
     get_id,
@@ -62,7 +61,7 @@ from sway.sources._twitter import (
     snowflake_time,
     tweet_events,
 )
-from sway.sources.base import Record, Rejected, Source
+from sway.sources.base import Record, Rejected, Source, Undated
 from sway.sources.twitter_v1 import read_v1_file
 
 __all__ = ["TwitterV2Source", "sniff_v2"]
@@ -308,12 +307,13 @@ def v2_value(
     context: Context | None,
     observed: datetime | None,
     observed_fixed: bool = False,
-) -> Iterator[Event | Account | Fault]:
+) -> Iterator[Event | Account | Undated | Fault]:
     """Records of one v2 JSON value: a response page, a flattened tweet, or a list of them.
 
     ``observed`` places follows (and likes of tweets without a snowflake time); a page's
-    ``__twarc.retrieved_at`` replaces it unless ``observed_fixed``. A record that cannot be
-    read comes back as a :class:`Fault`; a value of the wrong shape raises one.
+    ``__twarc.retrieved_at`` replaces it unless ``observed_fixed``. Without either they come
+    back :class:`Undated`. A record that cannot be read comes back as a :class:`Fault`; a
+    value of the wrong shape raises one.
     """
     if isinstance(value, list):
         for index, item in enumerate(value):
@@ -372,7 +372,7 @@ def _page(
     prefix: str,
     context: Context | None,
     observed: datetime | None,
-) -> Iterator[Event | Account | Fault]:
+) -> Iterator[Event | Account | Undated | Fault]:
     lookup = _Lookup()
     accounts: list[Account] = []
     faults: list[Fault] = []
@@ -447,20 +447,20 @@ def _tweet_records(
     context: Context | None,
     observed: datetime | None,
     emitted: set[str],
-) -> Iterator[Event | Account | Fault]:
+) -> Iterator[Event | Account | Undated | Fault]:
     try:
         facts, accounts = v2_tweet(tweet, lookup, context)
-        records: list[Event | Account] = [*merge_accounts(accounts)]
+        records: list[Event | Account | Undated] = [*merge_accounts(accounts)]
         if facts.id not in emitted:
             records.extend(tweet_events(facts))
         if context is not None and context.kind == "users/liked_tweets":
-            ts = reaction_time(facts.id, observed, "id")
+            # The liked tweet is at hand: its own time bounds the like whatever its id.
             records.append(
                 like_event(
                     context.subject,
                     facts.id,
                     target=facts.author,
-                    ts=ts,
+                    ts=snowflake_time(facts.id) or facts.ts,
                     text=facts.text,
                     lang=facts.lang,
                 )
@@ -474,7 +474,7 @@ def _tweet_records(
 
 def _user_events(
     user: dict[str, Any], context: Context | None, lookup: _Lookup, observed: datetime | None
-) -> list[Event]:
+) -> list[Event | Undated]:
     if context is None:
         return []
     user_id = get_id(user, "id")
@@ -482,16 +482,14 @@ def _user_events(
         return []
     subject = context.subject
     if context.kind == "tweets/liking_users":
-        ts = reaction_time(subject, observed, "id")
+        ts = reaction_time(subject, observed)
         return [like_event(user_id, subject, target=lookup.authors.get(subject), ts=ts)]
     if context.kind == "tweets/retweeted_by":
-        ts = reaction_time(subject, observed, "id")
+        ts = reaction_time(subject, observed)
         return [repost_event(user_id, subject, target=lookup.authors.get(subject), ts=ts)]
-    if context.kind in ("users/followers", "users/following"):
-        if observed is None:
-            raise Fault("id", "cannot tell when this follow was seen; pass -o observed_at=TIME")
-        if context.kind == "users/followers":
-            return [follow_event(user_id, subject, observed)]
+    if context.kind == "users/followers":
+        return [follow_event(user_id, subject, observed)]
+    if context.kind == "users/following":
         return [follow_event(subject, user_id, observed)]
     return []
 
@@ -543,8 +541,9 @@ class TwitterV2Source(Source):
     options: ClassVar[Mapping[str, str]] = {
         "url": "the request URL of a saved body that does not carry it, e.g. "
         "https://api.twitter.com/2/tweets/123/liking_users",
-        "observed_at": "when the data was retrieved (ISO 8601), for follows and likes; "
-        "default: __twarc.retrieved_at, else the file's modification time",
+        "observed_at": "when the data was retrieved (ISO 8601): the time of follows, and of "
+        "likes of tweets whose id carries no time (default: the page's __twarc.retrieved_at; "
+        "without either they are undated and not stored)",
     }
 
     def sniff(self, path: Path) -> float:
@@ -569,10 +568,7 @@ class TwitterV2Source(Source):
             yield from self._read_folder(path, observed)
             return
         yield from read_v2_file(
-            path,
-            context=context,
-            observed=observed or file_time(path),
-            observed_fixed=observed is not None,
+            path, context=context, observed=observed, observed_fixed=observed is not None
         )
 
     @staticmethod
@@ -601,14 +597,13 @@ class TwitterV2Source(Source):
         listed = [entry for index in indexes for entry in self._entries(index)]
         self._check_unlisted(folder, indexes, listed)
         for entry in listed:
-            when = observed or file_time(entry.body)
             if entry.version == "1.1":
                 yield from read_v1_file(entry.body)
             else:
                 yield from read_v2_file(
                     entry.body,
                     context=endpoint(entry.url),
-                    observed=when,
+                    observed=observed,
                     observed_fixed=observed is not None,
                 )
 
