@@ -23,7 +23,7 @@ from mangle import mangled_bytes, mangled_json, read_all_cleanly
 from sway.errors import SourceError
 from sway.events import Account, Event
 from sway.sources import detect
-from sway.sources.base import Rejected
+from sway.sources.base import Rejected, Undated
 from sway.sources.mastodon import MastodonSource
 from sway.store import Store
 from sway.store.ingest import ingest_path
@@ -183,6 +183,30 @@ def test_single_archive_files(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"actor\.json") as info:
         _read(lonely)
     assert str(lonely) in str(info.value)
+
+
+def test_a_like_that_nothing_places_is_undated(tmp_path: Path) -> None:
+    # No Snowflake id in the liked post's URI and no published date for the owner: no time
+    # bounds the like, so it is undated (counted, not stored), never given an invented one.
+    folder = tmp_path / "export"
+    folder.mkdir()
+    liked = [
+        "https://ex.social/users/a/statuses/abc",
+        "https://ex.social/users/b/statuses/114000000000000000",
+    ]
+    collection = {"id": "likes.json", "type": "OrderedCollection", "orderedItems": liked}
+    (folder / "likes.json").write_text(json.dumps(collection), encoding="utf-8")
+    actor = {"id": "https://ex.social/users/me", "type": "Person", "preferredUsername": "me"}
+    (folder / "actor.json").write_text(json.dumps(actor), encoding="utf-8")
+    records = _read(folder)
+    assert [r.event_id for r in records if isinstance(r, Undated)] == [
+        f"like:me@ex.social:{liked[0]}"
+    ]
+    [like] = _events(records)
+    assert (like.content_id, like.ts_derived) == (liked[1], True)
+    with Store.open(tmp_path / "s.duckdb") as store:
+        summary = ingest_path(store, folder, format="mastodon")
+    assert (summary.new, summary.derived, summary.undated) == (1, 1, 1)
 
 
 def test_archive_detected() -> None:
