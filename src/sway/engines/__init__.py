@@ -43,11 +43,15 @@ def _load(name: str) -> Any:
         if ep.name == name:
             try:
                 return ep.load()
+            except EngineError:
+                raise  # already says what to do (a missing extra names it)
             except Exception as exc:
                 raise EngineError(f"engine {name!r} failed to load ({exc})") from None
     module, _, attr = engines[name].partition(":")
     try:
         return getattr(__import__(module, fromlist=[attr]), attr)
+    except EngineError:
+        raise
     except (ImportError, AttributeError) as exc:
         raise EngineError(f"engine {name!r} failed to load ({exc})") from None
 

@@ -15,7 +15,18 @@ from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
-__all__ = ["DataFingerprint", "Engine", "GraphStepEngine"]
+from sway.errors import EngineError
+
+__all__ = ["DataFingerprint", "Engine", "GraphStepEngine", "missing_extra"]
+
+
+def missing_extra(engine: str, exc: ImportError, *, extra: str) -> EngineError:
+    """The error for an engine whose optional dependency is not installed: what is missing,
+    and the extra that brings it (each extra lists everything its engine imports)."""
+    module = (exc.name or str(exc)).split(".")[0]
+    return EngineError(
+        f'the {engine} engine needs {module}, which is not installed: pip install "sway[{extra}]"'
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from sway.engines.base import DataFingerprint
+from sway.engines.base import DataFingerprint, missing_extra
 from sway.engines.spark_graph import spark_standing
 from sway.engines.spark_sql import to_spark_sql
 from sway.errors import EngineError
@@ -42,7 +42,6 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.ui.showConsoleProgress": "false",
 }
 
-_INSTALL_HINT = 'the Spark engine needs PySpark: pip install "sway[spark]"'
 _JAVA_HINT = (
     "the Spark engine needs Java 17 or 21 (PySpark starts a JVM): install a JDK, e.g. "
     "`apt install openjdk-17-jre-headless`, or set JAVA_HOME"
@@ -87,8 +86,8 @@ def spark_session(
     try:
         from pyspark import SparkConf
         from pyspark.sql import SparkSession
-    except ImportError:
-        raise EngineError(_INSTALL_HINT) from None
+    except ImportError as exc:
+        raise missing_extra("Spark", exc, extra="spark") from None
     if not _java_found():
         raise EngineError(_JAVA_HINT)
     builder = SparkSession.builder.appName(app_name)

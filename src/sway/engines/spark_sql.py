@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import SqlglotError
-
+from sway.engines.base import missing_extra
 from sway.errors import EngineError
+
+try:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+except ImportError as _missing:  # an install without the `spark` extra
+    raise missing_extra("Spark", _missing, extra="spark") from None
 
 __all__ = ["to_spark_sql"]
 
