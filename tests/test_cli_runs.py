@@ -79,7 +79,9 @@ def test_withdraw_refuses_what_it_cannot_do(two_runs: tuple[Path, str, str]) -> 
     assert run(db, "runs", "withdraw", latest, "--reason", "first")[0] == 0
     code, _, err = run(db, "runs", "withdraw", latest, "--reason", "again")
     assert code == 2 and "already withdrawn" in err and "first" in err
-    code, _, err = run(db, "runs", "withdraw", earlier, "--reason", "also wrong")
+    code, _, err = run(db, "runs", "withdraw", earlier, "--reason", "[bold]also[/bold] wrong")
     assert code == 0 and "no run left to serve" in err
+    # A reason is shown as written, brackets included: console markup would eat them.
+    assert "[bold]" in run(db, "runs")[1]
     code, _, err = run(db, "top")
     assert code == 2 and "every published run is withdrawn" in err
