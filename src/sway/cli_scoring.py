@@ -29,7 +29,6 @@ from sway.events import parse_ts
 
 if TYPE_CHECKING:
     from sway.engines.base import Engine
-    from sway.scoring.decay import DecayWarning
     from sway.scoring.scorer import InfluenceScorer, RunPlan
     from sway.store.runs import RunInfo
 
@@ -172,7 +171,6 @@ def score(
       sway score --engine spark --master local[4] --events events/ --output run/
     """
     from sway.engines import open_engine
-    from sway.scoring.decay import check_decay
     from sway.scoring.scorer import InfluenceScorer
     from sway.store.run_files import write_run
     from sway.store.runs import get_run, run_exists, save_run
@@ -240,7 +238,6 @@ def score(
             wants_accounts = store is not None and scorer.get_params()["integrity"]
             accounts = accounts_table(store) if wants_accounts else None
             _fit_with_progress(scorer, eng, plan, quiet=quiet, accounts=accounts)
-            decay = check_decay(scorer, eng)
         finally:
             eng.close()
         if output is not None:
@@ -249,31 +246,15 @@ def score(
         else:
             assert store is not None
             verb = "published" if save_run(store, scorer, engine=eng.name) else "already published"
-    if not quiet:
-        s = scorer.summary_
-        click.echo(
-            f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
-            f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
-            f"{_iso(plan.as_of)}; skipped {s['unknown_targets']:,} reactions without a known "
-            f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
-            f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
-        )
-    if decay is not None:
-        # Even with --quiet: the run is published, but its scores say little.
-        _warn_decay(decay)
-
-
-def _warn_decay(decay: DecayWarning) -> None:
-    """Most engaged accounts score about 1 because the half-life is far shorter than the age of
-    their reactions (sway.scoring.decay): say so, with the numbers and a half-life to try."""
+    if quiet:
+        return
+    s = scorer.summary_
     click.echo(
-        f"warning: {decay.at_floor:,} of {decay.engaged:,} accounts with reactions in the "
-        f"window score about 1: their newest reaction is typically {decay.median_age_days:,.0f} "
-        f"days old (median), {decay.half_lives:,.0f} half-lives of {decay.half_life_days:g} "
-        "days, so decay has all but erased it. The data is quieter than the half-life assumes: "
-        f"try -p half_life_days={decay.suggested_half_life_days:g} (a fifth of that age), or "
-        "an --as-of nearer the activity.",
-        err=True,
+        f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
+        f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
+        f"{_iso(plan.as_of)}; skipped {s['unknown_targets']:,} reactions without a known "
+        f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
+        f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
     )
 
 
