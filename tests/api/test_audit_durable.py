@@ -67,3 +67,34 @@ def test_a_move_interrupted_before_the_journal_forgets_stores_each_entry_once(db
     for path in (journal_path(db), journal_path(db).with_name(journal_path(db).name + "-wal")):
         if path.exists():
             assert b"twitter:3" not in path.read_bytes()
+
+
+def test_committed_entries_are_synced_to_disk_within_the_bound(db: Path) -> None:
+    """A committed entry survives the server being killed at once; on the disk itself (a power
+    loss) it is within AUDIT_SYNC_SECONDS: the writer syncs the journal that soon after."""
+    import time
+
+    from api.conftest import settings_for
+    from sway.api.state import AUDIT_SYNC_SECONDS, AuditEntry, ServiceState
+
+    state = ServiceState(settings_for(db, usage_flush_interval=3600))
+    state.start()
+    try:
+        assert state._journal is not None
+        synced: list[float] = []
+        real_sync = state._journal.sync
+
+        def counting_sync() -> None:
+            synced.append(time.monotonic())
+            real_sync()
+
+        state._journal.sync = counting_sync  # type: ignore[method-assign]
+        written = time.monotonic()
+        state.record(AuditEntry(actor="k", action="read.account", subject="twitter:1"))
+        deadline = written + AUDIT_SYNC_SECONDS + 2.0
+        while not synced and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert synced, "the journal was never synced"
+        assert synced[0] - written <= AUDIT_SYNC_SECONDS + 0.5
+    finally:
+        state.stop()

@@ -7,16 +7,18 @@ reloads the keys only when those changed, so the server's own writes of usage co
 trigger rebuilds. Usage counters are buffered and written every ``usage_flush_interval``
 seconds (and at shutdown); when the store is busy they wait for the next flush.
 
-Audit entries are durable before :meth:`ServiceState.record` returns (so before the audited
-answer leaves): one writer thread appends every entry waiting to the audit journal beside the
-store (:mod:`sway.store.audit_journal`) in one fsynced transaction (a group commit), and each
-flush moves the journal into the store's ``audit_log``.
+Audit entries are committed to the audit journal beside the store
+(:mod:`sway.store.audit_journal`) before :meth:`ServiceState.record` returns, so before the
+audited answer leaves: one writer thread appends every entry waiting in one transaction (a
+group commit), and syncs the journal to the disk at least every :data:`AUDIT_SYNC_SECONDS`;
+each flush moves the journal into the store's ``audit_log``.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -39,6 +41,9 @@ from sway.store.queries import api_usage_on, data_version, keys_version
 __all__ = ["AuditEntry", "ServiceState"]
 
 log = logging.getLogger("sway.api")
+
+#: Longest time a committed audit entry waits to be synced to the disk.
+AUDIT_SYNC_SECONDS = 1.0
 
 #: Refresh cycles between version checks made even when the file looks unchanged.
 FULL_CHECK_EVERY = 15
@@ -127,6 +132,7 @@ class ServiceState:
             target=self._journal_loop, name="sway-audit", daemon=True
         )
         self._journal_writer.start()
+        self._threads.append(self._journal_writer)
         for target, name in ((self._refresh_loop, "refresh"), (self._flush_loop, "usage")):
             thread = threading.Thread(target=target, name=f"sway-{name}", daemon=True)
             thread.start()
@@ -265,23 +271,48 @@ class ServiceState:
         )
 
     def _journal_loop(self) -> None:
-        # Whatever arrives while one batch is written goes into the next: one fsync for all.
+        # Whatever arrives while one batch is written goes into the next: one commit for all.
+        unsynced_since: float | None = None
         while True:
             with self._journal_wakeup:
                 while not self._journal_queue and not self._stop.is_set():
-                    self._journal_wakeup.wait()
+                    left = (
+                        None
+                        if unsynced_since is None
+                        else AUDIT_SYNC_SECONDS - (time.monotonic() - unsynced_since)
+                    )
+                    if left is not None and left <= 0:
+                        break
+                    self._journal_wakeup.wait(left)
                 batch, self._journal_queue = self._journal_queue, []
-            if not batch:
-                return  # stopping, and nothing left
-            try:
-                self._append([entry for entry, _ in batch])
-            except Exception as exc:
-                log.exception("writing the audit journal failed")
-                for _, done in batch:
-                    done.set_exception(exc)
-            else:
+            if batch:
+                try:
+                    self._append([entry for entry, _ in batch])
+                except Exception as exc:
+                    log.exception("writing the audit journal failed")
+                    for _, done in batch:
+                        done.set_exception(exc)
+                    continue
                 for _, done in batch:
                     done.set_result(None)
+                if unsynced_since is None:
+                    unsynced_since = time.monotonic()
+            if unsynced_since is not None and (
+                not batch
+                or self._stop.is_set()
+                or time.monotonic() - unsynced_since >= AUDIT_SYNC_SECONDS
+            ):
+                self._sync_journal()
+                unsynced_since = None
+            if not batch and self._stop.is_set():
+                return  # stopping, and nothing left
+
+    def _sync_journal(self) -> None:
+        try:
+            if self._journal is not None:
+                self._journal.sync()
+        except OSError:
+            log.exception("syncing the audit journal failed")
 
     def api_keys(self) -> list[ApiKey]:
         return sorted(self._keys.values(), key=lambda k: (k.created_at, k.key_id), reverse=True)
