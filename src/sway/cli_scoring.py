@@ -29,6 +29,7 @@ from sway.events import parse_ts
 
 if TYPE_CHECKING:
     from sway.engines.base import Engine
+    from sway.scoring.decay import DecayWarning
     from sway.scoring.scorer import InfluenceScorer, RunPlan
     from sway.store.runs import RunInfo
 
@@ -163,6 +164,10 @@ def score(
     A run is immutable and identified by the algorithm version, parameters, window, as-of time
     and data; scoring the same data again reuses the published run and writes nothing.
 
+    When most accounts that received reactions score about 1 because their reactions are many
+    half-lives old (data that went quiet long before as-of), a warning on stderr says so and
+    suggests a half-life suited to the data.
+
     \b
     Examples:
       sway score                                   # window of 90 days up to the newest event
@@ -171,6 +176,7 @@ def score(
       sway score --engine spark --master local[4] --events events/ --output run/
     """
     from sway.engines import open_engine
+    from sway.scoring.decay import check_decay
     from sway.scoring.scorer import InfluenceScorer
     from sway.store.run_files import write_run
     from sway.store.runs import get_run, run_exists, save_run
@@ -238,6 +244,7 @@ def score(
             wants_accounts = store is not None and scorer.get_params()["integrity"]
             accounts = accounts_table(store) if wants_accounts else None
             _fit_with_progress(scorer, eng, plan, quiet=quiet, accounts=accounts)
+            decay = check_decay(scorer, eng)
         finally:
             eng.close()
         if output is not None:
@@ -246,15 +253,31 @@ def score(
         else:
             assert store is not None
             verb = "published" if save_run(store, scorer, engine=eng.name) else "already published"
-    if quiet:
-        return
-    s = scorer.summary_
+    if not quiet:
+        s = scorer.summary_
+        click.echo(
+            f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
+            f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
+            f"{_iso(plan.as_of)}; skipped {s['unknown_targets']:,} reactions without a known "
+            f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
+            f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
+        )
+    if decay is not None:
+        # Even with --quiet: the run is published, but its scores say little.
+        _warn_decay(decay)
+
+
+def _warn_decay(decay: DecayWarning) -> None:
+    """Most engaged accounts score about 1 because the half-life is far shorter than the age of
+    their reactions (sway.scoring.decay): say so, with the numbers and a half-life to try."""
     click.echo(
-        f"run {plan.run_id} {verb}: {s['accounts']:,} accounts, {s['people']:,} people from "
-        f"{s['events']:,} events in the {_window_label(plan.window_days)} window up to "
-        f"{_iso(plan.as_of)}; skipped {s['unknown_targets']:,} reactions without a known "
-        f"target and ignored {s['self_reactions']:,} self-reactions; graph step "
-        f"{s['graph_iterations']} iterations; {time.perf_counter() - started:.1f} s"
+        f"warning: {decay.at_floor:,} of {decay.engaged:,} accounts with reactions in the "
+        f"window score about 1: their newest reaction is typically {decay.median_age_days:,.0f} "
+        f"days old (median), {decay.half_lives:,.0f} half-lives of {decay.half_life_days:g} "
+        "days, so decay has all but erased it. The data is quieter than the half-life assumes: "
+        f"try -p half_life_days={decay.suggested_half_life_days:g} (a fifth of that age), or "
+        "an --as-of nearer the activity.",
+        err=True,
     )
 
 

@@ -9,6 +9,8 @@ The pure core of Sway's scoring, free of any engine, store or CLI (STYLE.md "pur
 - :mod:`~sway.scoring.calibration`: the frozen reference curve from raw influence to 1-100;
 - :mod:`~sway.scoring.scorer`: :class:`InfluenceScorer`, which runs one pass through an engine;
 - :mod:`~sway.scoring.explain`: contributions that add up to the score, and what would raise it;
+- :mod:`~sway.scoring.decay`: whether the half-life suits the data (most accounts at 1 because
+  their reactions are many half-lives old), for the warning of ``sway score``;
 - :mod:`~sway.scoring.reference`: a small pure-Python scorer, the test oracle.
 
 The model is documented with its formulas in ``docs/scoring.md``.
