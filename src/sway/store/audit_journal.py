@@ -64,19 +64,33 @@ class JournalEntry:
 
 
 class AuditJournal:
-    """The journal of one store: one connection, shared by threads one call at a time."""
+    """The journal of one store.
+
+    Two connections: one that appends (the request's own thread, never kept waiting by the
+    rest) and one for reading, forgetting and syncing what was moved, so that a move of many
+    entries blocks an append only for one short slice of its deletion at a time (SQLite in
+    write-ahead-log mode lets a reader and a writer work at once).
+    """
 
     def __init__(self, store_path: Path, *, busy_timeout: float = 10.0) -> None:
         self.path = journal_path(store_path)
-        self._con = sqlite3.connect(
+        self._con = self._connect(busy_timeout)
+        self._con.execute(_SCHEMA)
+        self._maintenance = self._connect(busy_timeout)
+        # Checkpoints (which sync) run with the maintenance work, not inside an append.
+        self._con.execute("PRAGMA wal_autocheckpoint = 0")
+        self._lock = threading.Lock()
+        self._maintenance_lock = threading.Lock()
+
+    def _connect(self, busy_timeout: float) -> sqlite3.Connection:
+        con = sqlite3.connect(
             self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
         )
-        self._con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA journal_mode = WAL")
         # Commits reach the write-ahead log by write(); sync() puts them on the disk.
-        self._con.execute("PRAGMA synchronous = NORMAL")
-        self._con.execute("PRAGMA secure_delete = ON")
-        self._con.execute(_SCHEMA)
-        self._lock = threading.Lock()
+        con.execute("PRAGMA synchronous = NORMAL")
+        con.execute("PRAGMA secure_delete = ON")
+        return con
 
     @classmethod
     def existing(cls, store_path: Path) -> AuditJournal | None:
@@ -84,8 +98,8 @@ class AuditJournal:
         return cls(store_path) if journal_path(store_path).exists() else None
 
     def append(self, entries: Iterable[dict[str, Any]]) -> None:
-        """Write entries (``actor``, ``action``, ``subject``, ``detail``, ``at``) durably, in
-        one transaction."""
+        """Commit entries (``actor``, ``action``, ``subject``, ``detail``, ``at``) in one
+        transaction (on the disk at the next :meth:`sync`)."""
         rows = [
             (
                 uuid.uuid4().hex,
@@ -116,7 +130,7 @@ class AuditJournal:
     def sync(self) -> None:
         """Put every committed entry on the disk (fsync of the write-ahead log)."""
         wal = self.path.with_name(self.path.name + "-wal")
-        with self._lock:
+        with self._maintenance_lock:
             try:
                 fd = os.open(wal, os.O_RDONLY)
             except FileNotFoundError:
@@ -128,8 +142,8 @@ class AuditJournal:
 
     def pending(self) -> tuple[int, list[JournalEntry]]:
         """The entries waiting to be moved, and the last ``seq`` among them (for :meth:`done`)."""
-        with self._lock:
-            rows = self._con.execute(
+        with self._maintenance_lock:
+            rows = self._maintenance.execute(
                 "SELECT seq, entry_id, logged_at, actor, action, subject, detail "
                 "FROM entries ORDER BY seq"
             ).fetchall()
@@ -138,17 +152,28 @@ class AuditJournal:
             JournalEntry(r[1], datetime.fromisoformat(r[2]), r[3], r[4], r[5], r[6]) for r in rows
         ]
 
+    #: Entries deleted per transaction by :meth:`done`: an append waits for one slice at most.
+    DELETE_SLICE = 500
+
     def done(self, last: int) -> None:
         """Forget the entries up to ``last`` (they are in the store now), leaving no copy of
-        them in the file or its write-ahead log."""
-        with self._lock:
-            self._con.execute("DELETE FROM entries WHERE seq <= ?", [last])
-            self._con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        them in the file (``secure_delete``) or its write-ahead log (truncated, when no append
+        is under way; the next move tries again otherwise)."""
+        con = self._maintenance
+        with self._maintenance_lock:
+            while con.execute(
+                "DELETE FROM entries WHERE seq IN "
+                "(SELECT seq FROM entries WHERE seq <= ? ORDER BY seq LIMIT ?)",
+                [last, self.DELETE_SLICE],
+            ).rowcount:
+                pass
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._con.execute("SELECT count(*) FROM entries").fetchone()[0])
+        with self._maintenance_lock:
+            return int(self._maintenance.execute("SELECT count(*) FROM entries").fetchone()[0])
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._maintenance_lock:
             self._con.close()
+            self._maintenance.close()
