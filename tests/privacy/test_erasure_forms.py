@@ -127,3 +127,30 @@ def test_a_did_inside_post_uris_is_erased(tmp_path: Path) -> None:
         ]
         assert left == []
         assert check(store).ok, check(store).problems
+
+
+def test_the_same_id_on_another_network_is_not_a_leftover(tmp_path: Path) -> None:
+    """SNAP data numbers accounts from 1: erasing ``email:305`` says nothing of
+    ``collegemsg:305``, which ``sway check`` must not report (nor erasure touch)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sway.events import Event
+    from sway.store.ingest import ingest_records
+
+    t0 = datetime(2024, 1, 1, tzinfo=UTC)
+    records = [
+        Event(net, f"{net}-{i}", t0 + timedelta(hours=i), a, "mention", b)
+        for net in ("email", "collegemsg")
+        for i, (a, b) in enumerate([("305", "411"), ("411", "305"), ("512", "305")])
+    ]
+    db = tmp_path / "s.duckdb"
+    with Store.open(db) as store:
+        ingest_records(store, records, source="t", format="test", sha256="0")
+        forget(store, accounts=["email:305"])
+        report = check(store)
+        assert report.ok, report.problems
+        kept = store.scalar(
+            "SELECT count(*) FROM events WHERE network = 'collegemsg' "
+            "AND (actor = '305' OR target = '305')"
+        )
+        assert kept == 3

@@ -74,28 +74,47 @@ def _networks(store: Store) -> str:
     )
 
 
-def _named_sql(store: Store, values: str) -> str:
-    """SQL selecting the keys of ``values`` (a query of ``key, text`` rows) whose text names a
-    tombstoned account, or one of the names in ``$names`` (``$salt`` is the store's salt).
+def _named_sql(store: Store, values: str, *, own_network: bool = False) -> str:
+    """SQL selecting the keys of ``values`` (a query of ``key, text`` rows, and ``network``
+    when ``own_network``) whose text names a tombstoned account, or one of the names in
+    ``$names`` (``$salt`` is the store's salt). With ``own_network`` a row's candidates are
+    hashed under its own network (and ``klout``) only: the same short id on two networks (SNAP
+    data numbers its accounts from 1) names the erased account on one of them only.
     Candidates are hashed once each, however many rows share them."""
+    if own_network:
+        cands = "SELECT key, network, unnest(sway_id_candidates(text)) AS tok FROM v"
+        pairs = (
+            "SELECT DISTINCT network, tok FROM cands UNION SELECT DISTINCT $klout, tok FROM cands"
+        )
+    else:
+        cands = "SELECT key, NULL AS network, unnest(sway_id_candidates(text)) AS tok FROM v"
+        pairs = f"SELECT n.network, c.tok FROM (SELECT DISTINCT tok FROM cands) c, ({_networks(store)}) n"
     return f"""
         WITH v AS ({values}),
-        cands AS (SELECT key, unnest(sway_id_candidates(text)) AS tok FROM v),
+        cands AS ({cands}),
         named AS (
-            SELECT tok FROM (SELECT DISTINCT tok FROM cands) c, ({_networks(store)}) n
-            WHERE sha256($salt || '|' || n.network || '|' || c.tok)
+            SELECT network, tok FROM ({pairs}) p
+            WHERE sha256($salt || '|' || p.network || '|' || p.tok)
                   IN (SELECT digest FROM tombstones)
-            UNION SELECT unnest($names::VARCHAR[])
+        ),
+        hits AS (
+            SELECT DISTINCT c.key FROM cands c JOIN named n
+                ON c.tok = n.tok AND (c.network IS NULL OR c.network = n.network
+                                      OR n.network = $klout)
+            UNION SELECT key FROM cands WHERE tok IN (SELECT unnest($names::VARCHAR[]))
         )
-        SELECT DISTINCT key FROM cands SEMI JOIN named USING (tok)
+        SELECT DISTINCT key FROM hits
     """
 
 
-def _hit_keys(store: Store, values: str, params: dict[str, object]) -> str:
+def _hit_keys(
+    store: Store, values: str, params: dict[str, object], *, own_network: bool = False
+) -> str:
     """Create the temporary table ``_named(key)`` of the keys of ``values`` whose text names a
     tombstoned account (or one of ``params["names"]``); returns its name."""
+    sql = _named_sql(store, values, own_network=own_network)
     store.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _named AS {_named_sql(store, values)}",
+        f"CREATE OR REPLACE TEMP TABLE _named AS {sql}",
         {"salt": salt(store), "names": [], "klout": KLOUT, **params},
     )
     return "_named"
@@ -149,7 +168,10 @@ def scrub_derived_ids(store: Store) -> dict[str, int]:
     counts: dict[str, int] = {}
     for table, column in _DERIVED_ID_COLUMNS:
         named = _hit_keys(
-            store, f"SELECT DISTINCT {column} AS key, {column} AS text FROM {table}", {}
+            store,
+            f"SELECT DISTINCT {column} AS key, {column} AS text, network FROM {table}",
+            {},
+            own_network=True,
         )
         deleted = int(
             store.con.execute(
@@ -185,27 +207,36 @@ def scrub_withdrawals(store: Store, *, people: Iterable[str] = ()) -> int:
 
 def leftovers(store: Store) -> dict[str, int]:
     """For every text column of every table (ours excepted), how many distinct values still
-    name an erased account; only columns with some are listed. Reads only."""
+    name an erased account (on the row's own network, where the table has one); only columns
+    with some are listed. Reads only."""
     if not _has_tombstones(store):
         return {}
     columns = store.rows(
-        "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_schema = 'main' AND data_type IN ('VARCHAR', 'JSON') "
-        "AND table_name IN (SELECT table_name FROM information_schema.tables "
+        "SELECT c.table_name, c.column_name, "
+        "EXISTS (SELECT 1 FROM information_schema.columns n WHERE n.table_schema = 'main' "
+        "AND n.table_name = c.table_name AND n.column_name = 'network') "
+        "FROM information_schema.columns c "
+        "WHERE c.table_schema = 'main' AND c.data_type IN ('VARCHAR', 'JSON') "
+        "AND c.table_name IN (SELECT table_name FROM information_schema.tables "
         "WHERE table_schema = 'main' AND table_type = 'BASE TABLE') ORDER BY 1, 2"
     )
     _install(store)
     key = salt(store)
     found: dict[str, int] = {}
-    for table, column in columns:
+    for table, column, has_network in columns:
         if table in _NOT_SEARCHED:
             continue
         # Names come from the catalog, quoted.
-        values = f'SELECT DISTINCT CAST("{column}" AS VARCHAR) AS key, key AS text FROM "{table}"'
+        own = bool(has_network)
+        network = ", network" if own else ""
+        values = (
+            f'SELECT DISTINCT CAST("{column}" AS VARCHAR) AS key, key AS text{network} '
+            f'FROM "{table}"'
+        )
+        sql = _named_sql(store, values, own_network=own)
         count = int(
             store.scalar(
-                f"SELECT count(*) FROM ({_named_sql(store, values)})",
-                {"salt": key, "names": [], "klout": KLOUT},
+                f"SELECT count(*) FROM ({sql})", {"salt": key, "names": [], "klout": KLOUT}
             )
         )
         if count:
