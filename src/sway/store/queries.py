@@ -313,13 +313,14 @@ def serving_topics(store: Store, *, per_subject: int = 5) -> tuple[pa.Table, pa.
     them), at most ``per_subject`` each, highest topic score first: ``(accounts, people)``.
 
     ``accounts``: ``network, account_id, topic_id, topic, slug, score``; ``people`` (explicit
-    persons): ``person_id, topic_id, topic, slug, score``. ``None`` when no topic run exists.
+    persons): ``person_id, topic_id, topic, slug, score``. ``None`` when no topic run is served
+    (none yet, or only runs of withdrawn score runs).
     """
-    from sway.store.topics import export_batches, get_topic_run, influential_about
+    from sway.store.topics import export_batches, influential_about, latest_topic_run
 
-    if not store.scalar("SELECT count(*) FROM topic_runs"):
+    run = latest_topic_run(store)
+    if run is None:
         return None
-    run = get_topic_run(store)
     batches = list(export_batches(store, run.topic_run_id))
     shown = pa.Table.from_batches(batches) if batches else None
     catalog = store.con.sql(

@@ -35,6 +35,7 @@ from sway.errors import ConfigError, ScoringError, StoreError
 from sway.events import EVENT_COLUMNS
 from sway.store.db import Store
 from sway.store.people import AccountRef, parse_account_ref
+from sway.store.runs import NOT_WITHDRAWN
 from sway.topics.endorse import Endorsement, check_new
 from sway.topics.extract import FREE_PREFIX
 from sway.topics.model import TopicContext, TopicModel
@@ -52,6 +53,7 @@ __all__ = [
     "get_topic_run",
     "hide_topic",
     "influential_about",
+    "latest_topic_run",
     "list_corrections",
     "list_endorsements",
     "list_topic_runs",
@@ -348,7 +350,7 @@ def _topic_runs(store: Store, where: str, params: list[Any]) -> list[TopicRunInf
             summary=json.loads(r["summary"]) if r["summary"] else {},
         )
         for r in store.dicts(
-            f"SELECT * FROM topic_runs {where} ORDER BY as_of DESC, created_at DESC", params
+            f"SELECT * FROM topic_runs AS r {where} ORDER BY as_of DESC, created_at DESC", params
         )
     ]
 
@@ -358,10 +360,19 @@ def list_topic_runs(store: Store, *, limit: int = 50) -> list[TopicRunInfo]:
     return _topic_runs(store, "", [])[:limit]
 
 
+def latest_topic_run(store: Store) -> TopicRunInfo | None:
+    """The topic run served: the latest one whose score run is not withdrawn (a topic run
+    stands on its score run's window and reactor credibility, so it goes with it); ``None``
+    when there is none."""
+    runs = _topic_runs(store, f"WHERE {NOT_WITHDRAWN}", [])
+    return runs[0] if runs else None
+
+
 def get_topic_run(
     store: Store, topic_run_id: str | None = None, *, run_id: str | None = None
 ) -> TopicRunInfo:
-    """A topic run by id (or unique prefix), the latest one of a score run, or the latest."""
+    """A topic run by id (or unique prefix), the latest one of a score run, or the latest
+    served (:func:`latest_topic_run`)."""
     if topic_run_id is not None:
         runs = _topic_runs(store, "WHERE starts_with(topic_run_id, ?)", [topic_run_id])
         exact = [r for r in runs if r.topic_run_id == topic_run_id]
@@ -377,10 +388,15 @@ def get_topic_run(
         if not runs:
             raise ScoringError(f"no topics for score run {run_id!r}; run `sway topics compute`")
         return runs[0]
-    runs = _topic_runs(store, "", [])
-    if not runs:
+    latest = latest_topic_run(store)
+    if latest is None:
+        if store.scalar("SELECT count(*) FROM topic_runs"):
+            raise ScoringError(
+                "every topic run is of a withdrawn score run (see `sway runs`); run "
+                "`sway topics compute` for the run now served"
+            )
         raise ScoringError("no topics yet; run `sway score` then `sway topics compute`")
-    return runs[0]
+    return latest
 
 
 # -- topics by name -----------------------------------------------------------------------
@@ -444,8 +460,7 @@ def _subject(text: str) -> str:
 
 
 def _correct(store: Store, subject: str, topic: str, action: str, note: str | None) -> str:
-    runs = _topic_runs(store, "", [])
-    topic_id, name = resolve_topic(store, topic, topic_run=runs[0] if runs else None)
+    topic_id, name = resolve_topic(store, topic, topic_run=latest_topic_run(store))
     store.con.execute(
         "INSERT OR REPLACE INTO topic_corrections VALUES (?, ?, ?, ?, ?, now())",
         [_subject(subject), topic_id, action, name, note],
@@ -465,8 +480,7 @@ def propose_topic(store: Store, subject: str, topic: str, *, note: str | None = 
 
 def remove_correction(store: Store, subject: str, topic: str) -> int:
     """Forget a hide or propose; returns how many were removed (0 or 1)."""
-    runs = _topic_runs(store, "", [])
-    topic_id, _ = resolve_topic(store, topic, topic_run=runs[0] if runs else None)
+    topic_id, _ = resolve_topic(store, topic, topic_run=latest_topic_run(store))
     before = store.scalar("SELECT count(*) FROM topic_corrections")
     store.con.execute(
         "DELETE FROM topic_corrections WHERE subject = ? AND topic_id = ?",
@@ -508,8 +522,7 @@ def add_endorsement(
     t = target if isinstance(target, AccountRef) else parse_account_ref(target)
     if g.network != t.network:
         raise ConfigError(f"{g} and {t} are on different networks; endorse within one network")
-    runs = _topic_runs(store, "", [])
-    topic_id, name = resolve_topic(store, topic, topic_run=runs[0] if runs else None)
+    topic_id, name = resolve_topic(store, topic, topic_run=latest_topic_run(store))
     p = TopicParams(**dict(params or {}))
     when = (at or datetime.now(UTC)).astimezone(UTC)
     digest = hashlib.sha256(f"{g}|{t}|{topic_id}|{when.isoformat()}".encode()).hexdigest()[:16]
@@ -709,8 +722,8 @@ def profile_topics(
 def influential_about(store: Store, subject: str, *, limit: int = 5) -> list[dict[str, Any]]:
     """The top topics of ``NETWORK:ACCOUNT`` or a person in the latest topic run, as
     ``{"topic_id", "topic", "score", "expertise", "evidence_count", "status"}``; empty when no
-    topic run exists yet (for ``sway show`` and API profiles: never an error)."""
-    if not store.scalar("SELECT count(*) FROM topic_runs"):
+    topic run is served (for ``sway show`` and API profiles: never an error)."""
+    if latest_topic_run(store) is None:
         return []
     profile = profile_topics(store, subject, evidence=False, limit=limit)
     keys = ("topic_id", "topic", "score", "expertise", "evidence_count", "status")

@@ -75,9 +75,9 @@ def _label(link: InfluenceLink) -> str:
 def _topics(store: Store, subject: str, *, account: bool) -> tuple[list[Any], list[Any], Any]:
     """Topics with evidence (and, for an account, the sentiment of the reactions it got,
     overall and per topic), corrections applied; empty before the first topic run."""
-    from sway.store.topics import profile_topics, topic_sentiment
+    from sway.store.topics import latest_topic_run, profile_topics, topic_sentiment
 
-    if not store.scalar("SELECT count(*) FROM topic_runs"):
+    if latest_topic_run(store) is None:
         return [], [], None
     found = profile_topics(store, subject, evidence=account, limit=TOPICS_SHOWN)
     sentiment = None

@@ -98,12 +98,12 @@ def logout(request: Request) -> Response:
 
 
 def _topic_names(state: ServiceState) -> list[str]:
-    from sway.store.topics import catalog_rows, get_topic_run
+    from sway.store.topics import catalog_rows, latest_topic_run
 
     with state.gate.read() as store:
-        if not store.scalar("SELECT count(*) FROM topic_runs"):
+        run = latest_topic_run(store)
+        if run is None:
             return []
-        run = get_topic_run(store)
         return [str(r["topic"]) for r in catalog_rows(store, run.topic_run_id, limit=500)]
 
 
