@@ -30,8 +30,11 @@ _SEPARATORS = r"""[\s"'<>(){}\[\],;&=?#|/+\\]+"""
 #: The same, as an SQL string literal.
 _SEPARATORS_SQL = "'" + _SEPARATORS.replace("'", "''") + "'"
 
-#: Columns that hold only our own values (digests, salts, names of runs), never an id.
+#: Tables that hold only our own values (digests, salts, names of runs), never an id.
 _NOT_SEARCHED = frozenset({"tombstones", "settings", "schema_version", "reference_curves"})
+#: Columns of every table that hold our own vocabulary (a network, an action, a language
+#: code), never an id: not worth tokenising on every row of ``events``.
+_VOCABULARY_COLUMNS = frozenset({"network", "action", "lang"})
 
 #: Per-run tables whose rows name a post by an id that may contain its author's id (a DID in a
 #: Bluesky URI, a user name in a Mastodon URL): a row naming an erased author goes.
@@ -224,7 +227,7 @@ def leftovers(store: Store) -> dict[str, int]:
     key = salt(store)
     found: dict[str, int] = {}
     for table, column, has_network in columns:
-        if table in _NOT_SEARCHED:
+        if table in _NOT_SEARCHED or column in _VOCABULARY_COLUMNS:
             continue
         # Names come from the catalog, quoted.
         own = bool(has_network)
