@@ -415,7 +415,8 @@ def runs_list(ctx: click.Context, limit: int, as_json: bool) -> None:
 def runs_withdraw(ctx: click.Context, run_id: str, reason: str, by: str | None) -> None:
     """Withdraw a published run (an id or a unique prefix): it stays in the store as it was
     and in `sway runs`, marked withdrawn, but is never again served as the latest run (CLI,
-    API, dashboard, CRM) nor compared against for day/week/month changes. A withdrawal is
+    API, dashboard, CRM) nor compared against for day/week/month changes; the topics computed
+    on it go with it (the topics of the run served instead are served). A withdrawal is
     recorded with who, when and why, in the audit log too, and is not undone.
 
     \b
