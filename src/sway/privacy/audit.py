@@ -21,6 +21,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from sway.privacy.leftovers import scrub_audit
 from sway.store.audit_journal import AuditJournal
 from sway.store.db import Store
@@ -89,26 +91,30 @@ def drain_journal(store: Store, journal: AuditJournal | None = None) -> int:
     con = store.con
     # Staged in a temporary table (memory, not the store's WAL) and scrubbed there, so that no
     # erased id is written to the store even for the length of a transaction.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _staged_audit (audit_id BIGINT, logged_at TIMESTAMPTZ, "
-        "actor VARCHAR, action VARCHAR, subject VARCHAR, detail JSON, entry_id VARCHAR)"
+    staged = pa.table(
+        {
+            "audit_id": pa.array(range(len(pending)), pa.int64()),
+            "logged_at": pa.array([e.logged_at for e in pending], pa.timestamp("us", tz="UTC")),
+            "actor": pa.array([e.actor for e in pending], pa.string()),
+            "action": pa.array([e.action for e in pending], pa.string()),
+            "subject": pa.array(
+                [None if e.subject is None else redact(e.subject) for e in pending], pa.string()
+            ),
+            "detail": pa.array(
+                [None if e.detail is None else redact(e.detail) for e in pending], pa.string()
+            ),
+            "entry_id": pa.array([e.entry_id for e in pending], pa.string()),
+        }
     )
+    # One statement from Arrow, not a row at a time: a flush moves thousands of entries while
+    # it holds the store's write lock.
+    con.register("_journal_rows", staged)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _staged_audit AS SELECT audit_id, logged_at, actor, "
+        "action, subject, CAST(detail AS JSON) AS detail, entry_id FROM _journal_rows"
+    )
+    con.unregister("_journal_rows")
     try:
-        con.executemany(
-            "INSERT INTO _staged_audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    n,
-                    e.logged_at,
-                    e.actor,
-                    e.action,
-                    None if e.subject is None else redact(e.subject),
-                    None if e.detail is None else redact(e.detail),
-                    e.entry_id,
-                ]
-                for n, e in enumerate(pending)
-            ],
-        )
         con.execute("BEGIN TRANSACTION")
         try:
             scrub_audit(store, table="_staged_audit")
